@@ -1,0 +1,1 @@
+"""Certificates plugin: issuance, PDF, public verification, revocation, Open Badges."""

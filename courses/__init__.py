@@ -1,0 +1,1 @@
+"""Courses plugin: courses, modules, lessons, enrolments, progress and live sessions."""

@@ -1,0 +1,177 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, jsonify, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import HTTPException
+
+from lms.config import build_config, check_production_safety
+from lms.database import is_unavailable, set_write_intent
+from lms.extensions import babel, csrf, db, login_manager, migrate
+from lms.i18n import select_locale
+from lms.plugins import PluginManager
+from lms.security import init_security
+from lms.ui import init_ui
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+RETRY_AFTER_SECONDS = 2
+
+log = logging.getLogger("lms")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build an app: settings, extensions, core blueprints, then the enabled plugins."""
+    app = Flask("lms", instance_relative_config=True)
+    app.config.update(build_config(app.instance_path, config))
+    check_production_safety(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(Path(app.root_path) / "translations")
+    )
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = None  # the session version does this job, across servers
+
+    init_security(app)
+    init_ui(app)
+    _register_core(app)
+    _register_error_handlers(app)
+
+    from lms import models  # noqa: F401 - the core tables, before plugins add theirs
+
+    app.extensions["lms_plugins"] = manager = PluginManager()
+    manager.load(app)
+    return app
+
+
+def _register_core(app: Flask) -> None:
+    from lms import cli, menu
+    from lms.views import account, admin, auth, company, main
+
+    for blueprint in (main.bp, auth.bp, account.bp, admin.bp, company.bp):
+        app.register_blueprint(blueprint)
+    app.cli.add_command(cli.lms_group)
+    menu.connect_core_menu()
+
+    @app.before_request
+    def declare_write_intent() -> None:
+        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.context_processor
+    def inject_layout() -> dict[str, Any]:
+        from lms.forms import ActionForm, LanguageForm
+
+        return {"logout_form": ActionForm(), "language_form": LanguageForm()}
+
+
+def _wants_json() -> bool:
+    return request.path.endswith(".json") or request.accept_mimetypes.best == "application/json"
+
+
+def _error_response(
+    code: int,
+    title: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    standalone: bool = False,
+):
+    """An error page without internals. `standalone` pages do not touch the database (no
+    menu, no user), for when the database itself is the problem."""
+    if _wants_json():
+        response = jsonify(error=title, message=message, request_id=g.get("request_id"))
+    else:
+        layout = "errors/standalone.html" if standalone or code >= 500 else "base.html"
+        page = render_template(
+            "errors/error.html", code=code, title=title, message=message, layout=layout
+        )
+        response = make_response(page)
+    response.status_code = code
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: lambda: (
+            _("Bad request"),
+            _("The request could not be understood. Check the form and try again."),
+        ),
+        403: lambda: (_("Not allowed"), _("Your account does not have access to this page.")),
+        404: lambda: (_("Page not found"), _("There is no page at this address.")),
+        405: lambda: (
+            _("Method not allowed"),
+            _("This address does not accept that kind of request."),
+        ),
+        413: lambda: (_("Too large"), _("The file or form you sent is too large.")),
+        429: lambda: (_("Too many requests"), _("Please wait a little and try again.")),
+        500: lambda: (
+            _("Something went wrong"),
+            _("An unexpected error happened. It has been logged; please try again later."),
+        ),
+        503: lambda: (
+            _("Temporarily unavailable"),
+            _("The service is busy. Please try again in a moment."),
+        ),
+    }
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return _error_response(
+            400,
+            _("Form expired"),
+            _(
+                "The form was open too long or came from another site. Reload the page and try again."
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        title, message = messages.get(code, messages[400 if code < 500 else 500])()
+        headers = {}
+        valid_methods = getattr(error, "valid_methods", None)
+        if code == 405 and valid_methods:
+            headers["Allow"] = ", ".join(valid_methods)
+        if code == 503:
+            headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return _error_response(code, title, message, headers)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        db.session.rollback()
+        if is_unavailable(error):
+            app.logger.warning(
+                "Database unavailable (request %s): %s", g.get("request_id"), error.orig
+            )
+            title, message = messages[503]()
+            return _error_response(503, title, message, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return unexpected_error(error)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        if isinstance(error, HTTPException):
+            return http_error(error)
+        db.session.rollback()
+        app.logger.error(
+            "Unhandled error (request %s) on %s %s",
+            g.get("request_id"),
+            request.method,
+            request.path,
+            exc_info=error,
+        )
+        title, message = messages[500]()
+        return _error_response(500, title, message)

@@ -1,0 +1,72 @@
+"""Database behaviour that the app relies on: SQLite tuned for several app workers, and the
+classification of database faults that must answer 503 rather than 500."""
+
+from __future__ import annotations
+
+import contextvars
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+# Whether the current unit of work may write. GET requests start SQLite transactions deferred
+# (readers never queue behind a writer in WAL mode); everything else starts them IMMEDIATE so a
+# writer takes the lock up front and waits its busy timeout instead of failing half-way.
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
+def set_write_intent(value: bool) -> None:
+    """Declare whether the current request or command is expected to write."""
+    _write_intent.set(value)
+
+
+@contextmanager
+def write_intent(value: bool = True) -> Iterator[None]:
+    """Temporarily change the write intent (for example a GET that must record something)."""
+    token = _write_intent.set(value)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, connection_record) -> None:  # noqa: ANN001
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # Take transaction control from pysqlite so BEGIN is ours (see _sqlite_on_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError:
+        pass  # a read-only database keeps its journal mode; reads still work
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn) -> None:  # noqa: ANN001
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when a database error means "busy, read-only or unreachable: try again later",
+    as opposed to a bug (a missing table is a bug and must stay a 500 that gets logged)."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    if isinstance(error.orig, sqlite3.OperationalError):
+        message = str(error.orig).lower()
+        return any(s in message for s in _SQLITE_TRANSIENT)
+    return isinstance(error, OperationalError)  # psycopg: connection lost, lock timeout
+
+
+_SQLITE_TRANSIENT = ("locked", "busy", "readonly", "read-only", "unable to open", "disk i/o")

@@ -1,0 +1,180 @@
+"""Core forms. Every form is a FlaskForm, so every POST carries a CSRF token."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    SelectChoice,
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+def choices(pairs: list[tuple[object, object]]) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[arg-type]
+
+
+LANGUAGE_CHOICES = [("bg", "Български"), ("en", "English")]
+GENDER_CHOICES = [
+    ("", _l("— not answered —")),
+    ("female", _l("Female")),
+    ("male", _l("Male")),
+    ("other", _l("Other")),
+    ("prefer_not_to_say", _l("Prefer not to say")),
+]
+AGE_BAND_CHOICES = [
+    ("", _l("— not answered —")),
+    ("under_25", _l("under 25")),
+    ("25_34", "25–34"),
+    ("35_44", "35–44"),
+    ("45_54", "45–54"),
+    ("55_64", "55–64"),
+    ("65_plus", _l("65 or over")),
+]
+ROLE_CHOICES = [
+    ("learner", _l("Learner")),
+    ("trainer", _l("Trainer")),
+    ("admin", _l("Cluster admin")),
+]
+
+# Generous but bounded lengths: a 100 kB string gets a form error, never a database error.
+EMAIL = [DataRequired(), Length(max=254), Email(check_deliverability=False)]
+NAME = [DataRequired(), Length(max=200)]
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value or None
+
+
+class ActionForm(FlaskForm):
+    """A button that changes state: only the CSRF token (logout, deactivate, ...)."""
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+    next = HiddenField()
+
+
+class ProfileFields:
+    name = StringField(_l("Full name"), validators=NAME)
+    language = SelectField(_l("Preferred language"), choices=choices(LANGUAGE_CHOICES))
+    gender = SelectField(
+        _l("Gender (optional, for anonymous statistics)"),
+        choices=choices(GENDER_CHOICES),
+        filters=[_blank_to_none],
+        validate_choice=True,
+    )
+    age_band = SelectField(
+        _l("Age group (optional)"), choices=choices(AGE_BAND_CHOICES), filters=[_blank_to_none]
+    )
+    job_role = StringField(_l("Job role (optional)"), validators=[Optional(), Length(max=120)])
+
+
+class RegisterForm(ProfileFields, FlaskForm):
+    email = EmailField(_l("Email"), validators=EMAIL)
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
+    password_confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    company_code = StringField(
+        _l("Company invitation code (from your coordinator)"),
+        validators=[Optional(), Length(max=32)],
+    )
+    accept_privacy = BooleanField(
+        _l("I have read the privacy notice."),
+        validators=[DataRequired(message=_l("Please confirm that you have read it."))],
+    )
+
+
+class ProfileForm(ProfileFields, FlaskForm):
+    pass
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=EMAIL)
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1000)])
+    password_confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ChangePasswordForm(ResetPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=1000)]
+    )
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES))
+    next = HiddenField()
+
+
+class CompanyForm(FlaskForm):
+    name = StringField(_l("Company name"), validators=NAME)
+    uic = StringField(_l("UIC/EIK"), validators=[DataRequired(), Length(max=20)])
+    registered_on = DateField(_l("Registration date"), validators=[Optional()])
+    is_listed = BooleanField(_l("Listed on a stock exchange"))
+    nace_code = StringField(
+        _l("NACE Rev.2 code (e.g. 62.01)"), validators=[Optional(), Length(max=10)]
+    )
+    nuts3 = StringField(_l("NUTS-3 region"), default="BG341", validators=[Length(max=5)])
+
+
+class FiguresForm(FlaskForm):
+    reference_year = IntegerField(
+        _l("Reference year"), validators=[InputRequired(), NumberRange(1990, 2100)]
+    )
+    headcount = IntegerField(
+        _l("Staff headcount (annual work units)"),
+        validators=[InputRequired(), NumberRange(0, 10_000_000)],
+    )
+    turnover_eur = DecimalField(
+        _l("Annual turnover (EUR)"), places=2, validators=[Optional(), NumberRange(0, 10**13)]
+    )
+    balance_sheet_eur = DecimalField(
+        _l("Balance-sheet total (EUR)"), places=2, validators=[Optional(), NumberRange(0, 10**13)]
+    )
+
+
+class UserForm(ProfileFields, FlaskForm):
+    email = EmailField(_l("Email"), validators=EMAIL)
+    roles = SelectMultipleField(
+        _l("Roles"),
+        choices=choices(ROLE_CHOICES),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    company_id = SelectField(_l("Company"), coerce=int, validate_choice=True)
+    coordinator = BooleanField(_l("Coordinator of this company"))
+
+
+class UserImportForm(FlaskForm):
+    file = FileField(_l("CSV file (UTF-8)"), validators=[FileRequired()])
+    only_valid = BooleanField(_l("If some rows have errors, import the valid rows anyway"))

@@ -1,0 +1,153 @@
+"""Request-level security: who is logged in (with the per-user session version), role checks,
+safe redirects, response headers and login throttling."""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, current_app, g, request, session
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms import services
+from lms.extensions import db, login_manager
+from lms.models import User
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "frame-src https://www.youtube-nocookie.com https://player.vimeo.com",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+@login_manager.user_loader
+def load_user(cookie_id: str) -> User | None:
+    """Accept the cookie only if its session version is the user's current one."""
+    user_id, _, version = cookie_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    if user.is_demo and current_app.config["ENV"] == "production":
+        return None
+    return user
+
+
+def roles_required(*roles: str) -> Callable:
+    """Let in only logged-in users holding one of `roles` (403 for the others)."""
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles  # type: ignore[attr-defined]
+        return wrapped
+
+    return decorator
+
+
+def is_safe_redirect(target: str | None) -> bool:
+    """Only same-site paths: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or len(target) > 2000:
+        return False
+    if any(ord(ch) < 32 for ch in target) or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return (
+        not parts.scheme
+        and not parts.netloc
+        and target.startswith("/")
+        and not target.startswith("//")
+    )
+
+
+# A real hash of a random password, so a login for an unknown email costs the same time as a
+# wrong password for a known one.
+_DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
+
+
+def authenticate(email: str, password: str, client_address: str) -> tuple[User | None, str]:
+    """Check a login attempt. Returns (user, "") or (None, reason) with reason "throttled" or
+    "invalid"; unknown email and wrong password are not told apart."""
+    config = current_app.config
+    window = config["LOGIN_THROTTLE_WINDOW_SECONDS"]
+    account_key = services.normalise_email(email)[:254]
+    if (
+        services.throttle_count("login-account", account_key, window)
+        >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or services.throttle_count("login-address", client_address, window)
+        >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    ):
+        return None, "throttled"
+    user = services.find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        ok = False
+    else:
+        ok = user.check_password(password) and user.active
+        if ok and user.is_demo and config["ENV"] == "production":
+            ok = False
+    if not ok:
+        services.throttle_record("login-account", account_key, window)
+        services.throttle_record("login-address", client_address, window)
+        return None, "invalid"
+    services.throttle_reset("login-account", account_key)
+    return user, ""
+
+
+def client_address() -> str:
+    """The client's address as seen by this app: X-Forwarded-For is only honoured through
+    ProxyFix for the number of proxies configured in TRUSTED_PROXIES."""
+    return request.remote_addr or "unknown"
+
+
+def init_security(app: Flask) -> None:
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+
+    @app.before_request
+    def assign_request_id() -> None:
+        g.request_id = uuid.uuid4().hex[:16]
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config["ENV"] == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        headers["X-Request-ID"] = g.get("request_id", "")
+        # Pages for a logged-in person, and the auth forms, are private: never cached. The
+        # session is read rather than the user, so this works while the database is down.
+        if request.endpoint != "static" and ("_user_id" in session or request.blueprint == "auth"):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response

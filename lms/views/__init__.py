@@ -1,0 +1,2 @@
+"""Core request handlers, one blueprint per area. Views are thin: parse the form, call a
+service, commit once, render or redirect."""

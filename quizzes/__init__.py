@@ -1,0 +1,1 @@
+"""Quizzes plugin: question bank, quizzes, attempts, server-side scoring, GIFT/Aiken."""

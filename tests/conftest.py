@@ -1,0 +1,184 @@
+"""Shared fixtures. The database backend for the whole run is SQLite in a temporary folder,
+or the PostgreSQL named by LMS_TEST_DATABASE_URL. The schema is built once by the real
+migrations; every test then starts from empty tables (rows are deleted after each test, which
+also works for the live gunicorn servers that share the database)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from lms.app import create_app
+from lms.extensions import db
+from lms.models import Company, User
+from lms import services
+from lms.sme import is_valid_uic
+
+pytest_plugins = ["tests.support.servers", "tests.support.browser"]
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if url:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'lms-test.sqlite3'}"
+    app = make_app(url)
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    config = {
+        "ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": TEST_SECRET,
+        "SERVER_NAME": None,
+        **overrides,
+    }
+    return create_app(config)
+
+
+def delete_all_rows(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a test module (or parametrize) to change settings of the `app` fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = make_app(database_url, **app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+    delete_all_rows(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client: FlaskClient, path: str = "/") -> str:
+    """A CSRF token valid for this client's session, read from a page as a browser would."""
+    html = client.get(path).get_data(as_text=True)
+    match = CSRF_RE.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, Any] | None = None, **kwargs: Any):
+    """POST like a browser: with the session's CSRF token."""
+    payload = {"csrf_token": csrf_token(client), **(data or {})}
+    return client.post(path, data=payload, **kwargs)
+
+
+def login(client: FlaskClient, email: str, password: str = PASSWORD, **kwargs: Any):
+    return post_form(client, "/login", {"email": email, "password": password}, **kwargs)
+
+
+def logout(client: FlaskClient):
+    return post_form(client, "/logout")
+
+
+@pytest.fixture
+def create_company(app: Flask) -> Callable[..., Company]:
+    valid_uics = (
+        uic for n in range(20_000_000, 99_999_999) for c in range(10)
+        if is_valid_uic(uic := f"{n}{c}")
+    )
+
+    def factory(name: str = "Test Company Ltd.", uic: str | None = None, **figures: Any) -> Company:
+        uic = uic or next(valid_uics)
+        company = services.create_company(
+            services.CompanyData(name=name, uic=uic),
+            services.FiguresData(
+                reference_year=figures.get("year", 2025),
+                headcount=figures.get("headcount", 12),
+                turnover_eur=figures.get("turnover"),
+                balance_sheet_eur=figures.get("balance"),
+            ),
+        )
+        db.session.commit()
+        return company
+
+    return factory
+
+
+@pytest.fixture
+def create_user(app: Flask) -> Callable[..., User]:
+    counter = iter(range(1, 10**6))
+
+    def factory(
+        email: str | None = None,
+        roles: tuple[str, ...] = ("learner",),
+        company: Company | None = None,
+        coordinator: bool = False,
+        password: str = PASSWORD,
+        **profile: Any,
+    ) -> User:
+        email = email or f"user{next(counter)}@example.test"
+        user = services.create_user(
+            services.UserData(
+                email=email,
+                name=profile.pop("name", email.split("@")[0].title()),
+                password=password,
+                roles=roles,
+                **profile,
+            ),
+            company=company,
+            coordinator=coordinator,
+        )
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def users(create_user: Callable[..., User], create_company: Callable[..., Company]) -> dict[str, User]:
+    """One user per role (the coordinator and the learner in one company, and a second
+    company with its own coordinator and learner for isolation tests)."""
+    acme = create_company("Acme Green Ltd.")
+    other = create_company("Other Company Ltd.")
+    return {
+        "learner": create_user("learner@example.test", company=acme),
+        "trainer": create_user("trainer@example.test", roles=("trainer",)),
+        "coordinator": create_user("coordinator@example.test", company=acme, coordinator=True),
+        "admin": create_user("admin@example.test", roles=("admin",)),
+        "other_learner": create_user("other.learner@example.test", company=other),
+        "other_coordinator": create_user(
+            "other.coordinator@example.test", company=other, coordinator=True
+        ),
+    }
