@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from lms.config import build_config, check_production_safety
-from lms.database import is_unavailable, set_write_intent
+from lms.database import is_unavailable, reset_write_intent, set_write_intent
 from lms.extensions import babel, csrf, db, login_manager, migrate
 from lms.i18n import select_locale
 from lms.plugins import PluginManager
@@ -68,7 +68,13 @@ def _register_core(app: Flask) -> None:
 
     @app.before_request
     def declare_write_intent() -> None:
-        set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+        g.write_intent_token = set_write_intent(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def restore_write_intent(error: BaseException | None = None) -> None:
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            reset_write_intent(token)
 
     @app.context_processor
     def inject_layout() -> dict[str, Any]:

@@ -26,6 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
     "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
     "PASSWORD_MIN_LENGTH": 10,
+    # Werkzeug hash method; the test suite lowers the cost, production keeps the default.
+    "PASSWORD_HASH_METHOD": "scrypt",
     "PASSWORD_RESET_MAX_AGE_SECONDS": 3600,
     # Start-up rule: an unlisted micro or small enterprise registered between MIN and MAX
     # months ago. EU GBER art. 22 default: 0 to 60; the programme's Bulgarian call used 6 to 48.

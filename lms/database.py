@@ -18,9 +18,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 _write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
 
 
-def set_write_intent(value: bool) -> None:
-    """Declare whether the current request or command is expected to write."""
-    _write_intent.set(value)
+def set_write_intent(value: bool) -> contextvars.Token[bool]:
+    """Declare whether the current request or command is expected to write; returns the token
+    that `reset_write_intent` takes to restore the previous value."""
+    return _write_intent.set(value)
+
+
+def reset_write_intent(token: contextvars.Token[bool]) -> None:
+    _write_intent.reset(token)
 
 
 @contextmanager

@@ -35,6 +35,14 @@ def choices(pairs: list[tuple[object, object]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]  # type: ignore[arg-type]
 
 
+class OptionalSelectField(SelectField):
+    """A select whose first choice "" means "not answered", also when the stored value is
+    None or the field is missing from the request."""
+
+    def process_data(self, value: object) -> None:
+        self.data = "" if value is None else str(value)
+
+
 LANGUAGE_CHOICES = [("bg", "Български"), ("en", "English")]
 GENDER_CHOICES = [
     ("", _l("— not answered —")),
@@ -63,10 +71,6 @@ EMAIL = [DataRequired(), Length(max=254), Email(check_deliverability=False)]
 NAME = [DataRequired(), Length(max=200)]
 
 
-def _blank_to_none(value: str | None) -> str | None:
-    return value or None
-
-
 class ActionForm(FlaskForm):
     """A button that changes state: only the CSRF token (logout, deactivate, ...)."""
 
@@ -80,14 +84,12 @@ class LoginForm(FlaskForm):
 class ProfileFields:
     name = StringField(_l("Full name"), validators=NAME)
     language = SelectField(_l("Preferred language"), choices=choices(LANGUAGE_CHOICES))
-    gender = SelectField(
+    gender = OptionalSelectField(
         _l("Gender (optional, for anonymous statistics)"),
         choices=choices(GENDER_CHOICES),
-        filters=[_blank_to_none],
-        validate_choice=True,
     )
-    age_band = SelectField(
-        _l("Age group (optional)"), choices=choices(AGE_BAND_CHOICES), filters=[_blank_to_none]
+    age_band = OptionalSelectField(
+        _l("Age group (optional)"), choices=choices(AGE_BAND_CHOICES)
     )
     job_role = StringField(_l("Job role (optional)"), validators=[Optional(), Length(max=120)])
 

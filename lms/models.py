@@ -10,6 +10,7 @@ import secrets
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -89,7 +90,8 @@ class User(UserMixin, db.Model):
         return normalise_email(value)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

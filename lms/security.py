@@ -4,6 +4,7 @@ safe redirects, response headers and login throttling."""
 from __future__ import annotations
 
 import functools
+import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -82,9 +83,16 @@ def is_safe_redirect(target: str | None) -> bool:
     )
 
 
-# A real hash of a random password, so a login for an unknown email costs the same time as a
-# wrong password for a known one.
-_DUMMY_HASH = generate_password_hash("timing-equaliser-not-a-password")
+_dummy_hashes: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A real hash made with the configured method, so a login for an unknown email costs the
+    same time as a wrong password for a known one."""
+    method = current_app.config["PASSWORD_HASH_METHOD"]
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash(secrets.token_hex(16), method=method)
+    return _dummy_hashes[method]
 
 
 def authenticate(email: str, password: str, client_address: str) -> tuple[User | None, str]:
@@ -102,7 +110,7 @@ def authenticate(email: str, password: str, client_address: str) -> tuple[User |
         return None, "throttled"
     user = services.find_user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         ok = False
     else:
         ok = user.check_password(password) and user.active

@@ -62,27 +62,40 @@ class UserData:
     roles: tuple[str, ...] = ("learner",)
     is_demo: bool = False
 
+    def __post_init__(self) -> None:
+        # Forms send "" for "not answered"; the database stores NULL.
+        self.gender = self.gender or None
+        self.age_band = self.age_band or None
+
 
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalise_email(email)))
 
 
-def _validate_profile(data: UserData) -> None:
+def profile_errors(data: UserData) -> list[tuple[str, object]]:
+    """Every problem with a profile, as (field, message) pairs."""
+    errors: list[tuple[str, object]] = []
     if not data.name.strip():
-        raise ServiceError(_l("A name is required."), "name")
-    if len(data.name) > 200:
-        raise ServiceError(_l("The name is longer than 200 characters."), "name")
+        errors.append(("name", _l("A name is required.")))
+    elif len(data.name) > 200:
+        errors.append(("name", _l("The name is longer than 200 characters.")))
     if data.language not in LANGUAGES:
-        raise ServiceError(_l("Unknown language."), "language")
+        errors.append(("language", _l("Unknown language.")))
     if data.gender not in (None, *GENDERS):
-        raise ServiceError(_l("Unknown gender value."), "gender")
+        errors.append(("gender", _l("Unknown gender value.")))
     if data.age_band not in (None, *AGE_BANDS):
-        raise ServiceError(_l("Unknown age band."), "age_band")
+        errors.append(("age_band", _l("Unknown age band.")))
     unknown = set(data.roles) - set(GLOBAL_ROLES)
     if unknown:
-        raise ServiceError(
-            _l("Unknown role: %(roles)s.", roles=", ".join(sorted(unknown))), "roles"
-        )
+        errors.append(("roles", _l("Unknown role: %(roles)s.", roles=", ".join(sorted(unknown)))))
+    return errors
+
+
+def _validate_profile(data: UserData) -> None:
+    errors = profile_errors(data)
+    if errors:
+        field, message = errors[0]
+        raise ServiceError(message, field)
 
 
 def validate_password(password: str) -> None:
@@ -402,10 +415,7 @@ def parse_user_csv(raw: bytes) -> ImportReport:
             validate_email(email, check_deliverability=False)
         except EmailNotValidError:
             item.errors.append(_l("“%(email)s” is not a valid email address.", email=email[:80]))
-        try:
-            _validate_profile(data)
-        except ServiceError as error:
-            item.errors.append(error.message)
+        item.errors.extend(message for _field, message in profile_errors(data))
         if email in seen:
             item.errors.append(_l("Duplicate of line %(line)s in this file.", line=seen[email]))
         else:

@@ -6,6 +6,7 @@ Pure functions, so models, forms, reports and tests share one definition.
 
 from __future__ import annotations
 
+import calendar
 import enum
 from datetime import date
 from decimal import Decimal
@@ -46,12 +47,11 @@ def is_sme(klass: SizeClass) -> bool:
     return klass is not SizeClass.LARGE
 
 
-def months_between(start: date, end: date) -> int:
-    """Whole calendar months from start to end (negative when end is earlier)."""
-    months = (end.year - start.year) * 12 + (end.month - start.month)
-    if end.day < start.day:
-        months -= 1
-    return months
+def add_months(start: date, months: int) -> date:
+    """The same day `months` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    index = start.year * 12 + start.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def is_startup(
@@ -66,8 +66,7 @@ def is_startup(
     `max_months` before `on` (GBER art. 22 by default: 0 to 60 months)."""
     if registered_on is None or listed or klass not in (SizeClass.MICRO, SizeClass.SMALL):
         return False
-    age = months_between(registered_on, on)
-    return min_months <= age <= max_months
+    return add_months(registered_on, min_months) <= on <= add_months(registered_on, max_months)
 
 
 def _weighted_mod11(digits: list[int], weights: list[int]) -> int:

@@ -11,11 +11,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from lms.app import create_app
+from lms.database import reset_write_intent, set_write_intent
 from lms.extensions import db
 from lms.models import Company, User
 from lms import services
@@ -47,15 +48,38 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own app context, as in production.
+
+    Tests hold an app context open to use the database; without this, requests would share
+    its `g` and database session with the test. The test's own session is rolled back around
+    each request, so what the test reads next is what the request committed."""
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+        outer = has_app_context()
+        if outer:
+            db.session.rollback()
+        try:
+            with self.application.app_context():
+                return super().open(*args, **kwargs)
+        finally:
+            if outer:
+                db.session.rollback()
+
+
 def make_app(database_url: str, **overrides: Any) -> Flask:
     config = {
         "ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": TEST_SECRET,
         "SERVER_NAME": None,
+        "DEFAULT_LANGUAGE": "en",
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
         **overrides,
     }
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
 
 
 def delete_all_rows(app: Flask) -> None:
@@ -77,7 +101,9 @@ def app_config() -> dict[str, Any]:
 def app(database_url: str, app_config: dict[str, Any]) -> Iterator[Flask]:
     app = make_app(database_url, **app_config)
     with app.app_context():
+        token = set_write_intent(False)  # the test reads; factories upgrade when they write
         yield app
+        reset_write_intent(token)
         db.session.remove()
     delete_all_rows(app)
 
@@ -92,6 +118,8 @@ CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 def csrf_token(client: FlaskClient, path: str = "/") -> str:
     """A CSRF token valid for this client's session, read from a page as a browser would."""
+    if not client.application.config.get("WTF_CSRF_ENABLED", True):
+        return ""
     html = client.get(path).get_data(as_text=True)
     match = CSRF_RE.search(html)
     assert match, f"no CSRF token on {path}"
@@ -148,13 +176,14 @@ def create_user(app: Flask) -> Callable[..., User]:
         password: str = PASSWORD,
         **profile: Any,
     ) -> User:
-        email = email or f"user{next(counter)}@example.test"
+        email = email or f"user{next(counter)}@example.org"
         user = services.create_user(
             services.UserData(
                 email=email,
                 name=profile.pop("name", email.split("@")[0].title()),
                 password=password,
                 roles=roles,
+                language=profile.pop("language", "en"),
                 **profile,
             ),
             company=company,
@@ -173,12 +202,12 @@ def users(create_user: Callable[..., User], create_company: Callable[..., Compan
     acme = create_company("Acme Green Ltd.")
     other = create_company("Other Company Ltd.")
     return {
-        "learner": create_user("learner@example.test", company=acme),
-        "trainer": create_user("trainer@example.test", roles=("trainer",)),
-        "coordinator": create_user("coordinator@example.test", company=acme, coordinator=True),
-        "admin": create_user("admin@example.test", roles=("admin",)),
-        "other_learner": create_user("other.learner@example.test", company=other),
+        "learner": create_user("learner@example.org", company=acme),
+        "trainer": create_user("trainer@example.org", roles=("trainer",)),
+        "coordinator": create_user("coordinator@example.org", company=acme, coordinator=True),
+        "admin": create_user("admin@example.org", roles=("admin",)),
+        "other_learner": create_user("other.learner@example.org", company=other),
         "other_coordinator": create_user(
-            "other.coordinator@example.test", company=other, coordinator=True
+            "other.coordinator@example.org", company=other, coordinator=True
         ),
     }

@@ -49,6 +49,8 @@ def start_gunicorn(
         "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "LMS_ENV": "testing",
+        "LMS_DEFAULT_LANGUAGE": "en",
+        "LMS_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **(env or {}),
     }
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
