@@ -80,7 +80,11 @@ def _register_core(app: Flask) -> None:
     def inject_layout() -> dict[str, Any]:
         from lms.forms import ActionForm, LanguageForm
 
-        return {"logout_form": ActionForm(), "language_form": LanguageForm()}
+        # formdata=None: layout forms only render; they never read (or choke on) the request.
+        return {
+            "logout_form": ActionForm(formdata=None),
+            "language_form": LanguageForm(formdata=None),
+        }
 
 
 def _wants_json() -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import inspect, select, text
 
 from lms import demo, services
@@ -18,7 +19,7 @@ from lms.models import Company, User, count_users
 from lms.signals import collect, get_check_results
 
 
-@click.group("lms", help="Platform administration: accounts, demo data, checks.")
+@click.group("lms", cls=AppGroup, help="Platform administration: accounts, demo data, checks.")
 def lms_group() -> None:
     pass
 

@@ -3,12 +3,14 @@ else the browser's preference among the supported languages."""
 
 from __future__ import annotations
 
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy.exc import DBAPIError
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        return "en"  # command-line output for operators is in English
     languages = current_app.config["LANGUAGES"]
     try:
         if current_user and current_user.is_authenticated and current_user.language in languages:

@@ -22,7 +22,7 @@ from lms.models import Company, User
 from lms import services
 from lms.sme import is_valid_uic
 
-pytest_plugins = ["tests.support.servers", "tests.support.browser"]
+pytest_plugins = ["tests.support.servers", "tests.support.browser", "tests.support.postgres"]
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
 PASSWORD = "correct-horse-battery"

@@ -12,6 +12,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -131,20 +132,26 @@ def forgot_password():
         user = services.find_user_by_email(form.email.data)
         if user is not None and user.active:
             link = url_for("auth.reset_password", token=make_reset_token(user), _external=True)
-            send_mail(
-                user.email,
-                _("Reset your password"),
-                _(
-                    "Someone asked to reset the password of your account. If it was you, open "
-                    "this link within an hour:\n\n%(link)s\n\nIf it was not you, ignore this "
-                    "message; your password stays as it is.",
-                    link=link,
-                ),
-            )
+            with force_locale(user.language):
+                _send_reset_mail(user, link)
         # The same answer whether or not the account exists.
         flash(_("If an account exists for that address, we have sent it a reset link."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/forgot.html", form=form)
+
+
+def _send_reset_mail(user: User, link: str) -> None:
+    """In the account's own language, whatever the language of the page that asked."""
+    send_mail(
+        user.email,
+        _("Reset your password"),
+        _(
+            "Someone asked to reset the password of your account. If it was you, open "
+            "this link within an hour:\n\n%(link)s\n\nIf it was not you, ignore this "
+            "message; your password stays as it is.",
+            link=link,
+        ),
+    )
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
