@@ -3,6 +3,7 @@ classification of database faults that must answer 503 rather than 500."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import sqlite3
 from collections.abc import Iterator
@@ -45,10 +46,9 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:  # noqa: AN
     # Take transaction control from pysqlite so BEGIN is ours (see _sqlite_on_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    try:
+    # A read-only database keeps its journal mode; reads still work.
+    with contextlib.suppress(sqlite3.OperationalError):
         cursor.execute("PRAGMA journal_mode=WAL")
-    except sqlite3.OperationalError:
-        pass  # a read-only database keeps its journal mode; reads still work
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

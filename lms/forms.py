@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
+from babel import support
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
-    SelectChoice,
     BooleanField,
     DateField,
     DecimalField,
@@ -14,10 +17,12 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
 )
+from wtforms.i18n import messages_path
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -71,11 +76,38 @@ EMAIL = [DataRequired(), Length(max=254), Email(check_deliverability=False)]
 NAME = [DataRequired(), Length(max=200)]
 
 
-class ActionForm(FlaskForm):
+@functools.cache
+def _wtforms_catalogue(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WTFormsMessages:
+    """WTForms' own messages ("Not a valid choice") in the page's language, parsed once per
+    language and process (Flask-WTF would parse the catalogue again on every request)."""
+
+    def gettext(self, string: str) -> str:
+        return _wtforms_catalogue(str(get_locale())).ugettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+_MESSAGES = _WTFormsMessages()
+
+
+class Form(FlaskForm):
+    """Base of every form in the suite, plugins included: CSRF-protected, translated."""
+
+    class Meta:
+        def get_translations(self, form: FlaskForm) -> _WTFormsMessages:
+            return _MESSAGES
+
+
+class ActionForm(Form):
     """A button that changes state: only the CSRF token (logout, deactivate, ...)."""
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
     next = HiddenField()
@@ -88,13 +120,11 @@ class ProfileFields:
         _l("Gender (optional, for anonymous statistics)"),
         choices=choices(GENDER_CHOICES),
     )
-    age_band = OptionalSelectField(
-        _l("Age group (optional)"), choices=choices(AGE_BAND_CHOICES)
-    )
+    age_band = OptionalSelectField(_l("Age group (optional)"), choices=choices(AGE_BAND_CHOICES))
     job_role = StringField(_l("Job role (optional)"), validators=[Optional(), Length(max=120)])
 
 
-class RegisterForm(ProfileFields, FlaskForm):
+class RegisterForm(ProfileFields, Form):
     email = EmailField(_l("Email"), validators=EMAIL)
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1000)])
     password_confirm = PasswordField(
@@ -111,15 +141,15 @@ class RegisterForm(ProfileFields, FlaskForm):
     )
 
 
-class ProfileForm(ProfileFields, FlaskForm):
+class ProfileForm(ProfileFields, Form):
     pass
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField(_l("Email"), validators=EMAIL)
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=1000)])
     password_confirm = PasswordField(
         _l("Repeat the new password"),
@@ -133,12 +163,12 @@ class ChangePasswordForm(ResetPasswordForm):
     )
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(Form):
     language = SelectField(_l("Language"), choices=choices(LANGUAGE_CHOICES))
     next = HiddenField()
 
 
-class CompanyForm(FlaskForm):
+class CompanyForm(Form):
     name = StringField(_l("Company name"), validators=NAME)
     uic = StringField(_l("UIC/EIK"), validators=[DataRequired(), Length(max=20)])
     registered_on = DateField(_l("Registration date"), validators=[Optional()])
@@ -149,7 +179,7 @@ class CompanyForm(FlaskForm):
     nuts3 = StringField(_l("NUTS-3 region"), default="BG341", validators=[Length(max=5)])
 
 
-class FiguresForm(FlaskForm):
+class FiguresForm(Form):
     reference_year = IntegerField(
         _l("Reference year"), validators=[InputRequired(), NumberRange(1990, 2100)]
     )
@@ -165,7 +195,7 @@ class FiguresForm(FlaskForm):
     )
 
 
-class UserForm(ProfileFields, FlaskForm):
+class UserForm(ProfileFields, Form):
     email = EmailField(_l("Email"), validators=EMAIL)
     roles = SelectMultipleField(
         _l("Roles"),
@@ -177,6 +207,6 @@ class UserForm(ProfileFields, FlaskForm):
     coordinator = BooleanField(_l("Coordinator of this company"))
 
 
-class UserImportForm(FlaskForm):
+class UserImportForm(Form):
     file = FileField(_l("CSV file (UTF-8)"), validators=[FileRequired()])
     only_valid = BooleanField(_l("If some rows have errors, import the valid rows anyway"))

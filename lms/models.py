@@ -29,8 +29,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms import sme
-from lms.types import UTCDateTime
 from lms.extensions import db
+from lms.types import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -174,7 +174,6 @@ class Company(db.Model):
         back_populates="company",
         cascade="all, delete-orphan",
         order_by="desc(CompanyFigures.reference_year)",
-        lazy="selectin",
     )
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="company", cascade="all, delete-orphan"

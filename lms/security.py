@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, g, request, session
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -42,7 +44,12 @@ def load_user(cookie_id: str) -> User | None:
     user_id, _, version = cookie_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.get(User, int(user_id))
+    # One statement per request for the user, roles and memberships (this runs on every page).
+    user = db.session.scalar(
+        select(User)
+        .where(User.id == int(user_id))
+        .options(joinedload(User.role_rows), joinedload(User.memberships))
+    )
     if user is None or not user.active or user.session_version != int(version):
         return None
     if user.is_demo and current_app.config["ENV"] == "production":

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 
 from lms import services
 from lms.extensions import db
-from lms.forms import ActionForm, choices, CompanyForm, FiguresForm, UserForm, UserImportForm
+from lms.forms import ActionForm, CompanyForm, FiguresForm, UserForm, UserImportForm, choices
 from lms.models import Company, Membership, User, UserRole
 from lms.security import roles_required
 

@@ -67,6 +67,8 @@ def test_role_route_matrix(app, users):
                 url = url_for(endpoint, **{a: arguments[a] for a in rule.arguments})
             response = client.open(url, method=method, data={})
             if response.status_code != expected[role]:
-                failures.append(f"{role:<11} {method:<5} {url}: {response.status_code}, "
-                                f"expected {expected[role]}")
+                failures.append(
+                    f"{role:<11} {method:<5} {url}: {response.status_code}, "
+                    f"expected {expected[role]}"
+                )
     assert not failures, "\n".join(failures)

@@ -94,8 +94,14 @@ def test_admin_creates_user_with_roles_and_company(app, users):
     response = post_form(
         client,
         "/admin/users/new",
-        {"name": "New Trainer", "email": "new.trainer@example.org", "language": "en",
-         "roles": ["trainer", "learner"], "company_id": str(company_id), "coordinator": "y"},
+        {
+            "name": "New Trainer",
+            "email": "new.trainer@example.org",
+            "language": "en",
+            "roles": ["trainer", "learner"],
+            "company_id": str(company_id),
+            "coordinator": "y",
+        },
     )
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "new.trainer@example.org"))
@@ -122,16 +128,26 @@ def test_role_removal_takes_effect_on_the_next_request(app, users):
     post_form(
         admin,
         f"/admin/users/{users['trainer'].id}",
-        {"name": "T", "email": "trainer@example.org", "language": "en",
-         "roles": ["trainer", "admin"], "company_id": "0"},
+        {
+            "name": "T",
+            "email": "trainer@example.org",
+            "language": "en",
+            "roles": ["trainer", "admin"],
+            "company_id": "0",
+        },
     )
     login(trainer_admin, "trainer@example.org")
     assert trainer_admin.get("/admin/").status_code == 200
     post_form(
         admin,
         f"/admin/users/{users['trainer'].id}",
-        {"name": "T", "email": "trainer@example.org", "language": "en",
-         "roles": ["trainer"], "company_id": "0"},
+        {
+            "name": "T",
+            "email": "trainer@example.org",
+            "language": "en",
+            "roles": ["trainer"],
+            "company_id": "0",
+        },
     )
     assert trainer_admin.get("/admin/").status_code == 403
 
@@ -142,8 +158,13 @@ def test_admin_cannot_remove_own_admin_role_or_deactivate_self(app, users):
     response = post_form(
         client,
         f"/admin/users/{admin_id}",
-        {"name": "A", "email": "admin@example.org", "language": "en", "roles": ["learner"],
-         "company_id": "0"},
+        {
+            "name": "A",
+            "email": "admin@example.org",
+            "language": "en",
+            "roles": ["learner"],
+            "company_id": "0",
+        },
     )
     assert "own admin role" in response.get_data(as_text=True)
     post_form(client, f"/admin/users/{admin_id}/active", {"active": "0"})
@@ -172,7 +193,9 @@ def test_csv_import_with_errors_imports_nothing_and_reports_each_line(app, users
     company_id = users["learner"].memberships[0].company_id
     before = count(User)
     response = post_form(
-        client, f"/admin/companies/{company_id}/import", csv_upload(STAFF_CSV),
+        client,
+        f"/admin/companies/{company_id}/import",
+        csv_upload(STAFF_CSV),
         content_type="multipart/form-data",
     )
     html = response.get_data(as_text=True)
@@ -189,7 +212,9 @@ def test_csv_import_of_valid_rows_only_when_asked(app, users):
     company_id = users["learner"].memberships[0].company_id
     before = count(User)
     response = post_form(
-        client, f"/admin/companies/{company_id}/import", csv_upload(STAFF_CSV, only_valid=True),
+        client,
+        f"/admin/companies/{company_id}/import",
+        csv_upload(STAFF_CSV, only_valid=True),
         content_type="multipart/form-data",
     )
     assert response.status_code == 200
@@ -209,13 +234,18 @@ def test_csv_import_refuses_binary_and_missing_columns(app, users):
         ("email,name\n", "no data rows"),
     ):
         response = post_form(
-            client, f"/admin/companies/{company_id}/import", csv_upload(body),
+            client,
+            f"/admin/companies/{company_id}/import",
+            csv_upload(body),
             content_type="multipart/form-data",
         )
         assert message in response.get_data(as_text=True)
-    latin1 = {"file": (io.BytesIO("email,name\nx@example.org,J\xf6rg\n".encode("latin-1")), "a.csv")}
-    response = post_form(client, f"/admin/companies/{company_id}/import", latin1,
-                         content_type="multipart/form-data")
+    latin1 = {
+        "file": (io.BytesIO("email,name\nx@example.org,J\xf6rg\n".encode("latin-1")), "a.csv")
+    }
+    response = post_form(
+        client, f"/admin/companies/{company_id}/import", latin1, content_type="multipart/form-data"
+    )
     assert "not UTF-8" in response.get_data(as_text=True)
     assert count(User) == before
 

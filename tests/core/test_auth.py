@@ -128,8 +128,11 @@ def test_password_change_ends_other_sessions(app, create_user):
     response = post_form(
         laptop,
         "/account/password",
-        {"current_password": PASSWORD, "password": "new-password-123",
-         "password_confirm": "new-password-123"},
+        {
+            "current_password": PASSWORD,
+            "password": "new-password-123",
+            "password_confirm": "new-password-123",
+        },
     )
     assert response.status_code == 302
     assert laptop.get("/account/").status_code == 200  # this session goes on
@@ -145,8 +148,11 @@ def test_password_change_needs_current_password(client, create_user):
     response = post_form(
         client,
         "/account/password",
-        {"current_password": "wrong", "password": "new-password-123",
-         "password_confirm": "new-password-123"},
+        {
+            "current_password": "wrong",
+            "password": "new-password-123",
+            "password_confirm": "new-password-123",
+        },
     )
     assert "current password is not right" in response.get_data(as_text=True)
     user = db.session.scalar(select(User))
@@ -160,7 +166,9 @@ def test_deactivated_users_live_session_ends(app, users):
     assert learner_client.get("/account/").status_code == 200
     admin_client = app.test_client()
     login(admin_client, "admin@example.org")
-    response = post_form(admin_client, f"/admin/users/{users['learner'].id}/active", {"active": "0"})
+    response = post_form(
+        admin_client, f"/admin/users/{users['learner'].id}/active", {"active": "0"}
+    )
     assert response.status_code == 302
     assert learner_client.get("/account/").status_code == 302
     assert login(app.test_client(), "learner@example.org").status_code == 200  # refused
@@ -189,9 +197,12 @@ def test_password_reset_with_forged_token_is_refused(client):
 
 def test_password_reset_does_not_tell_whether_the_account_exists(app, client, create_user):
     create_user("ana@example.org")
-    known = post_form(client, "/password/forgot", {"email": "ana@example.org"}, follow_redirects=True)
-    unknown = post_form(client, "/password/forgot", {"email": "nobody@example.org"},
-                        follow_redirects=True)
+    known = post_form(
+        client, "/password/forgot", {"email": "ana@example.org"}, follow_redirects=True
+    )
+    unknown = post_form(
+        client, "/password/forgot", {"email": "nobody@example.org"}, follow_redirects=True
+    )
     assert known.status_code == unknown.status_code == 200
     strip = lambda html: re.sub(r'value="[^"]+"', "", html)  # noqa: E731 - tokens differ
     assert strip(known.get_data(as_text=True)) == strip(unknown.get_data(as_text=True))

@@ -21,8 +21,10 @@ def test_demo_loads_one_account_per_role_and_is_idempotent(app):
     assert runner.invoke(args=["lms", "demo"]).exit_code == 0
     assert db.session.scalar(select(func.count(User.id))) == users
     assert db.session.scalar(select(func.count(Company.id))) == companies
-    roles = {role: db.session.scalar(select(User).where(User.email == email)).roles
-             for role, email in DEMO_ACCOUNTS.items()}
+    roles = {
+        role: db.session.scalar(select(User).where(User.email == email)).roles
+        for role, email in DEMO_ACCOUNTS.items()
+    }
     for role, held in roles.items():
         assert role in held
 
@@ -56,8 +58,16 @@ def test_demo_accounts_cannot_log_in_in_production(app, database_url):
 
 def test_create_admin(app):
     result = app.test_cli_runner().invoke(
-        args=["lms", "create-admin", "--email", "Boss@Example.org", "--name", "Boss",
-              "--password", "long-enough-pass"]
+        args=[
+            "lms",
+            "create-admin",
+            "--email",
+            "Boss@Example.org",
+            "--name",
+            "Boss",
+            "--password",
+            "long-enough-pass",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(User).where(User.email == "boss@example.org"))
@@ -94,7 +104,9 @@ def test_import_users_from_csv(app, create_company, tmp_path):
     assert result.exit_code == 0, result.output
     assert "2 accounts created" in result.output
     assert {m.user.email for m in db.session.get(Company, company.id).memberships} == {
-        "x@example.org", "y@example.org"}
+        "x@example.org",
+        "y@example.org",
+    }
 
 
 def test_import_users_with_errors_imports_nothing(app, create_company, tmp_path):

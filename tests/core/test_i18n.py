@@ -16,8 +16,11 @@ from lms.models import User
 from tests.conftest import login, post_form
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = [p for p in ("lms", "courses", "quizzes", "certificates")
-            if (ROOT / p / "translations" / "bg").is_dir()]
+PACKAGES = [
+    p
+    for p in ("lms", "courses", "quizzes", "certificates")
+    if (ROOT / p / "translations" / "bg").is_dir()
+]
 METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

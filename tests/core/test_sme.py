@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from lms.sme import SizeClass, is_startup, is_valid_uic, add_months, size_class
+from lms.sme import SizeClass, add_months, is_startup, is_valid_uic, size_class
 
 
 @pytest.mark.parametrize(
@@ -65,8 +65,17 @@ def test_valid_uics(uic):
 
 @pytest.mark.parametrize(
     "uic",
-    ["175074751", "17507475", "1750747521", "abcdefghi", "", "１７５０７４７５２",
-     "1750747520000", "17507475200040", "1750747510004"],
+    [
+        "175074751",
+        "17507475",
+        "1750747521",
+        "abcdefghi",
+        "",
+        "１７５０７４７５２",
+        "1750747520000",
+        "17507475200040",
+        "1750747510004",
+    ],
 )
 def test_invalid_uics(uic):
     assert not is_valid_uic(uic)

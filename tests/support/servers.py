@@ -37,7 +37,10 @@ class LiveServer:
 
 
 def start_gunicorn(
-    database_url: str, workers: int = 2, env: dict[str, str] | None = None, log_dir: Path | None = None
+    database_url: str,
+    workers: int = 2,
+    env: dict[str, str] | None = None,
+    log_dir: Path | None = None,
 ) -> LiveServer:
     port = free_port()
     log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
@@ -53,21 +56,29 @@ def start_gunicorn(
         "LMS_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **(env or {}),
     }
+    log_file = log_path.open("w")
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
         [
-            sys.executable, "-m", "gunicorn",
-            "--workers", str(workers),
-            "--bind", f"127.0.0.1:{port}",
-            "--timeout", "60",
-            "--graceful-timeout", "5",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
             "wsgi:app",
         ],
         cwd=ROOT,
         env=process_env,
-        stdout=log_path.open("w"),
+        stdout=log_file,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    log_file.close()  # the child has its own descriptor
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -94,7 +105,9 @@ def stop_server(server: LiveServer) -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
     """gunicorn with 2 workers on loopback, for the whole session."""
     server = start_gunicorn(database_url, workers=2, log_dir=tmp_path_factory.mktemp("logs"))
     yield server
