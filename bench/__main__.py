@@ -1,22 +1,28 @@
 """`make bench`: every figure next to its baseline measured in the same run.
 
-Foundation (issue #2): the home page of a logged-in learner under gunicorn (2 workers), as
-requests per second next to a minimal Flask "hello" app under the same gunicorn settings, and
-the SQL queries per page for a small and a 20x larger population (they must not grow)."""
+- Foundation (#2): a logged-in learner's home page under gunicorn (2 workers) against a
+  minimal Flask "hello" app under the same gunicorn settings; SQL queries per home page for a
+  small and a 20 times larger population.
+- Courses (#3): a learner's lesson page under the same conditions; SQL queries per lesson page
+  for a small and a large course; SQL queries for a coordinator's matrix of 200 learners x 10
+  courses.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.driver import ROOT, Gunicorn, load, login_cookie
-from bench.queries import count_home_page_queries
+from bench import quizzes as quiz_bench
+from bench.driver import ROOT, Gunicorn, Result, load, login_cookie, request
+from bench.queries import _app, count_home_page_queries, count_lesson_and_matrix_queries
 
 SECRET = "bench-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
 
@@ -25,7 +31,7 @@ def prepare_database(directory: Path) -> dict[str, str]:
     url = f"sqlite:///{directory / 'bench.sqlite3'}"
     env = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "LMS_ENV": "development"}
     for args in (["db", "upgrade"], ["lms", "demo"]):
-        subprocess.run(  # noqa: S603 - our own CLI
+        subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", *args],
             cwd=ROOT,
             env={**os.environ, **env},
@@ -33,6 +39,24 @@ def prepare_database(directory: Path) -> dict[str, str]:
             capture_output=True,
         )
     return env
+
+
+def print_table(rows: list[tuple[str, Result]]) -> None:
+    print(f"{'':28}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
+    for name, result in rows:
+        print(
+            f"{name:28}{result.rps:9.1f}{result.median_ms:9.1f}"
+            f"{result.percentile(95):9.1f}{result.errors:8d}"
+        )
+
+
+def lesson_path(port: int, cookie: str) -> str:
+    """The demo learner's current lesson (where 'resume' leads)."""
+    response = request(port, "GET", "/courses/circular-economy-ict-bg/resume", {"Cookie": cookie})
+    location = response.getheader("Location") or ""
+    if not re.search(r"/lessons/\d+$", location):
+        raise RuntimeError(f"no lesson to benchmark (resume answered {response.status})")
+    return location[location.index("/courses/") :]
 
 
 def main() -> None:
@@ -45,38 +69,91 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = prepare_database(Path(tmp))
         print(
-            f"Home page of a logged-in learner vs hello-world, gunicorn 2 workers, "
-            f"{args.clients} clients, {args.seconds:.0f} s each\n"
+            f"gunicorn 2 sync workers on loopback, {args.clients} clients, "
+            f"{args.seconds:.0f} s per measurement\n"
+        )
+        quiz_id, learners = quiz_bench.prepare_quiz(
+            _app(Path(env["DATABASE_URL"].removeprefix("sqlite:///")))
         )
         with Gunicorn("bench.hello:app", env) as hello:
             baseline = load(hello.port, "/", args.seconds, args.clients)
+            baseline_post = load(
+                hello.port,
+                "/",
+                args.seconds,
+                args.clients,
+                method="POST",
+                body="a=1",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
         with Gunicorn("wsgi:app", env) as lms:
             cookie = login_cookie(lms.port, "learner@example.org", "demo-password")
-            home = load(lms.port, "/", args.seconds, args.clients, {"Cookie": cookie})
-        ratio = home.rps / baseline.rps
-        rows = [("hello-world GET /", baseline), ("learner home GET /", home)]
-        print(f"{'':24}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'errors':>8}")
-        for name, result in rows:
-            print(
-                f"{name:24}{result.rps:9.1f}{result.median_ms:9.1f}"
-                f"{result.percentile(95):9.1f}{result.errors:8d}"
-            )
-        print(f"\nratio home/hello = {ratio:.2f}   (goal >= 0.35)")
-        results["home"] = {
-            "rps": home.rps,
-            "baseline_rps": baseline.rps,
+            headers = {"Cookie": cookie}
+            home = load(lms.port, "/", args.seconds, args.clients, headers)
+            path = lesson_path(lms.port, cookie)
+            lesson = load(lms.port, path, args.seconds, args.clients, headers)
+            cookies = [
+                login_cookie(lms.port, email, "bench-password-1")
+                for email in learners[: args.clients]
+            ]
+            submits = quiz_bench.submit_load(lms.port, quiz_id, cookies, args.seconds)
+        print_table(
+            [
+                ("hello-world GET /", baseline),
+                ("hello-world POST /", baseline_post),
+                ("learner home GET /", home),
+                ("lesson page GET", lesson),
+                ("quiz start+submit (20 q)", submits),
+            ]
+        )
+        for name, result, goal in (("home", home, 0.35), ("lesson", lesson, 0.3)):
+            ratio = result.rps / baseline.rps
+            print(f"ratio {name}/hello = {ratio:.2f}   (goal >= {goal})")
+            results[name] = {
+                "rps": result.rps,
+                "baseline_rps": baseline.rps,
+                "ratio": ratio,
+                "errors": result.errors + baseline.errors,
+            }
+        ratio = submits.rps / baseline_post.rps
+        print(
+            f"ratio submissions/hello POST = {ratio:.3f}   (goal >= 0.2; each submission is "
+            f"4 requests: quiz page, start, attempt page, submit)"
+        )
+        results["quiz_submit"] = {
+            "per_s": submits.rps,
+            "baseline_post_rps": baseline_post.rps,
             "ratio": ratio,
-            "errors": home.errors + baseline.errors,
+            "errors": submits.errors,
         }
+        timing = quiz_bench.gift_import_timing(Path(tmp))
+        print(
+            f"\nGIFT, 1,000 questions: read+split {timing['read_split_s'] * 1000:.1f} ms, "
+            f"parse {timing['parse_s'] * 1000:.1f} ms "
+            f"({timing['parse_s'] / timing['read_split_s']:.0f}x), import and store "
+            f"{timing['import_and_store_s'] * 1000:.0f} ms"
+        )
+        results["gift_import"] = timing
 
         small, large = count_home_page_queries(Path(tmp))
         print(
-            f"\nSQL queries for the learner home page: {small['queries']} with "
-            f"{small['users']} users / {small['companies']} companies, {large['queries']} with "
-            f"{large['users']} users / {large['companies']} companies "
-            f"({'constant' if small['queries'] == large['queries'] else 'GROWS'})"
+            f"\nSQL statements, learner home page: {small['queries']} with {small['users']} "
+            f"users / {small['companies']} companies; {large['queries']} with {large['users']} "
+            f"users / {large['companies']} companies"
         )
         results["home_queries"] = {"small": small, "large": large}
+        courses = count_lesson_and_matrix_queries(Path(tmp))
+        print(
+            f"SQL statements, lesson page: {courses['lesson_small']} in a course of "
+            f"{courses['small_lessons']} lessons, {courses['lesson_large']} in one of "
+            f"{courses['large_lessons']} lessons with {courses['enrolments']} enrolments "
+            f"(goal: constant, <= 8)"
+        )
+        print(
+            f"SQL statements, coordinator matrix of {courses['matrix_learners']} learners x "
+            f"{courses['matrix_courses']} courses: {courses['matrix']} (goal < 15)"
+        )
+        results["courses_queries"] = courses
 
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)

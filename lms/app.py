@@ -39,7 +39,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -54,6 +53,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["lms_plugins"] = manager = PluginManager()
     manager.load(app)
+    # After the plugins, which add their catalogues to BABEL_TRANSLATION_DIRECTORIES.
+    babel.init_app(app, locale_selector=select_locale)
     return app
 
 

@@ -243,3 +243,83 @@ def users(
             "other.coordinator@example.org", company=other, coordinator=True
         ),
     }
+
+
+@pytest.fixture
+def create_course(app: Flask, create_user: Callable[..., User]):
+    """Make a course: `modules` x `lessons` lessons with simple Markdown, owned by `owner`
+    (a new trainer if not given), published unless `publish=False`."""
+    from courses import services as course_services
+
+    counter = iter(range(1, 10**6))
+
+    def factory(
+        slug: str | None = None,
+        modules: int = 2,
+        lessons: int = 2,
+        owner: User | None = None,
+        publish: bool = True,
+        **fields: Any,
+    ):
+        n = next(counter)
+        owner = owner or create_user(f"author{n}@example.org", roles=("trainer",))
+        course = course_services.create_course(
+            course_services.CourseData(
+                slug=slug or f"course-{n}",
+                title=fields.pop("title", f"Course {n}"),
+                topic=fields.pop("topic", "circular-economy"),
+                language=fields.pop("language", "en"),
+                summary=fields.pop("summary", "A course for tests."),
+                contact_hours=fields.pop("contact_hours", 2),
+                self_study_hours=fields.pop("self_study_hours", 3),
+                learning_outcomes=fields.pop("learning_outcomes", ["Explain things."]),
+                greencomp=fields.pop("greencomp", ["2.1"]),
+                **fields,
+            ),
+            owners=[owner],
+        )
+        for m in range(1, modules + 1):
+            module = course_services.add_module(course, f"Module {m}", f"Summary {m}")
+            for k in range(1, lessons + 1):
+                course_services.add_lesson(
+                    module, f"Lesson {m}.{k}", f"## Part {m}.{k}\n\nText of lesson {m}.{k}.", 5
+                )
+        if publish:
+            course_services.publish_course(course)
+        db.session.commit()
+        return course
+
+    return factory
+
+
+@pytest.fixture
+def route_arguments(app: Flask, users: dict[str, User], create_course) -> dict[str, Any]:
+    """Values for every URL argument in the access matrix: the coordinator's own company, the
+    learner, a published course owned by the trainer with the learner enrolled, its first
+    module and lesson, and an image of it."""
+    arguments: dict[str, Any] = {
+        "company_id": users["coordinator"].memberships[0].company_id,
+        "user_id": users["learner"].id,
+        "token": "forged-token",
+    }
+    if "courses" in app.extensions["lms_plugins"]:
+        from courses import services as course_services
+
+        course = create_course("matrix-course", owner=users["trainer"])
+        course_services.enrol(users["learner"], course)
+        module = course.published_modules[0]
+        lesson = module.published_lessons[0]
+        png = (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+        media = course_services.add_media(course, "figure.png", png)
+        db.session.commit()
+        arguments.update(slug=course.slug, course_id=course.id, module_id=module.id,
+                         lesson_id=lesson.id, media_id=media.id, name=media.name)
+    if "quizzes" in app.extensions["lms_plugins"]:
+        from quizzes import services as quiz_services
+
+        made = quiz_services.import_gift(course, "::q1::Two plus two? {=four ~five}", module)
+        quiz = quiz_services.set_quiz(course, module, {"title": "Check", "pass_mark": 50}, made)
+        attempt = quiz_services.start_attempt(quiz, users["learner"])
+        db.session.commit()
+        arguments.update(quiz_id=quiz.id, attempt_id=attempt.id)
+    return arguments

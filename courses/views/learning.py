@@ -1,0 +1,207 @@
+"""Learners: the catalogue, a course's page, enrolment, lessons, progress and the dashboard."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from courses import completion, services
+from courses.access import can_edit
+from courses.models import Course, CourseStatus, Enrolment, Lesson, Module, Topic
+from courses.views import bp
+from lms.extensions import db
+from lms.forms import ActionForm
+
+
+# What outlines and progress need of a lesson (not its texts, not the working copy).
+OUTLINE_LESSON_COLUMNS = (
+    Lesson.id, Lesson.module_id, Lesson.course_id, Lesson.is_published,
+    Lesson.published_position, Lesson.published_title, Lesson.published_minutes,
+    Lesson.published_revision, Lesson.deleted,
+)
+
+
+def _load_course(slug: str) -> Course:
+    """The course with its modules and lessons in three statements, whatever their number."""
+    course = db.session.scalar(
+        select(Course)
+        .where(Course.slug == slug)
+        .options(selectinload(Course.modules).selectinload(Module.lessons)
+                 .load_only(*OUTLINE_LESSON_COLUMNS))
+    )
+    if course is None:
+        abort(404)
+    return course
+
+
+def _visible_course(slug: str) -> tuple[Course, Enrolment | None]:
+    """A course the current user may see: published; archived if they were enrolled;
+    a draft only for its authors. Anything else is 404."""
+    course = _load_course(slug)
+    enrolment = (
+        services.find_enrolment(current_user.id, course.id)
+        if current_user.is_authenticated else None
+    )
+    if course.status == CourseStatus.PUBLISHED:
+        return course, enrolment
+    if course.status == CourseStatus.ARCHIVED and enrolment is not None:
+        return course, enrolment
+    if can_edit(current_user, course) and course.version > 0:
+        return course, enrolment
+    abort(404)
+
+
+@bp.route("/")
+def catalogue():
+    topic = request.args.get("topic", "")
+    language = request.args.get("language", "")
+    query = select(Course).where(Course.status == CourseStatus.PUBLISHED).order_by(Course.title)
+    if topic in set(Topic):
+        query = query.where(Course.topic == topic)
+    else:
+        topic = ""
+    if language in ("bg", "en"):
+        query = query.where(Course.language == language)
+    else:
+        language = ""
+    courses = db.session.scalars(query).all()
+    enrolments = {}
+    if current_user.is_authenticated:
+        enrolments = {
+            e.course_id: e
+            for e in db.session.scalars(
+                select(Enrolment).where(Enrolment.user_id == current_user.id)
+            )
+        }
+    return render_template(
+        "courses/catalogue.html", courses=courses, topic=topic, language=language,
+        topics=list(Topic), enrolments=enrolments,
+    )
+
+
+@bp.route("/<slug>")
+def course(slug: str):
+    course, enrolment = _visible_course(slug)
+    progress = (
+        completion.course_progress(course, current_user, enrolment) if enrolment else None
+    )
+    return render_template(
+        "courses/course.html", course=course, enrolment=enrolment, progress=progress,
+        translation=services.translation_of(course), action_form=ActionForm(),
+        can_edit=can_edit(current_user, course),
+    )
+
+
+@bp.route("/<slug>/enrol", methods=["POST"])
+@login_required
+def enrol(slug: str):
+    course, enrolment = _visible_course(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        enrolment = services.enrol(current_user, course)
+    except services.ServiceError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+        return redirect(url_for("courses.course", slug=course.slug))
+    db.session.commit()
+    flash(_("You are enrolled. Enjoy the course!"), "success")
+    progress = completion.course_progress(course, current_user, enrolment)
+    lesson = progress.next_lesson
+    if lesson is None:
+        return redirect(url_for("courses.course", slug=course.slug))
+    return redirect(url_for("courses.lesson", slug=course.slug, lesson_id=lesson.id))
+
+
+@bp.route("/<slug>/resume")
+@login_required
+def resume(slug: str):
+    """Where the learner left off: the first lesson they have not finished."""
+    course, enrolment = _visible_course(slug)
+    if enrolment is None:
+        return redirect(url_for("courses.course", slug=course.slug))
+    done = completion.done_lesson_ids(current_user.id, course.id)
+    lessons = [x for m in course.published_modules for x in m.published_lessons]
+    target = next((x for x in lessons if x.id not in done), lessons[0] if lessons else None)
+    if target is None:
+        return redirect(url_for("courses.course", slug=course.slug))
+    return redirect(url_for("courses.lesson", slug=course.slug, lesson_id=target.id))
+
+
+@bp.route("/<slug>/lessons/<int:lesson_id>")
+@login_required
+def lesson(slug: str, lesson_id: int):
+    course, enrolment = _visible_course(slug)
+    if enrolment is None and not can_edit(current_user, course):
+        flash(_("Enrol in the course to read its lessons."), "info")
+        return redirect(url_for("courses.course", slug=course.slug))
+    outline = [(m, m.published_lessons) for m in course.published_modules]
+    ordered = [x for _m, lessons in outline for x in lessons]
+    current = next((x for x in ordered if x.id == lesson_id), None)
+    if current is None:
+        abort(404)
+    index = ordered.index(current)
+    done = completion.done_lesson_ids(current_user.id, course.id) if enrolment else set()
+    return render_template(
+        "courses/lesson.html", course=course, lesson=current, outline=outline, done=done,
+        previous=ordered[index - 1] if index > 0 else None,
+        next=ordered[index + 1] if index + 1 < len(ordered) else None,
+        position=index + 1, total=len(ordered), enrolment=enrolment,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/<slug>/lessons/<int:lesson_id>/done", methods=["POST"])
+@login_required
+def lesson_done(slug: str, lesson_id: int):
+    """Mark a lesson as done: from the button, or from the page's script when the learner
+    reaches the end of the lesson (then the answer is JSON)."""
+    course, enrolment = _visible_course(slug)
+    wants_json = request.accept_mimetypes.best == "application/json"
+    lesson = next(
+        (x for m in course.published_modules for x in m.published_lessons if x.id == lesson_id),
+        None,
+    )
+    if lesson is None or enrolment is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if course.status != CourseStatus.PUBLISHED:
+        abort(409)
+    newly = services.complete_lesson(current_user, lesson)
+    db.session.commit()
+    if wants_json:
+        return {"done": True, "first_time": newly,
+                "course_completed": enrolment.completed_at is not None}
+    ordered = [x for m in course.published_modules for x in m.published_lessons]
+    index = ordered.index(lesson)
+    if enrolment.completed_at is not None and newly:
+        flash(_("Congratulations, you have completed the course!"), "success")
+        return redirect(url_for("courses.course", slug=course.slug))
+    if index + 1 < len(ordered):
+        return redirect(url_for("courses.lesson", slug=course.slug,
+                                lesson_id=ordered[index + 1].id))
+    return redirect(url_for("courses.course", slug=course.slug))
+
+
+def dashboard_context(user) -> dict:  # noqa: ANN001
+    """Each enrolled course with its progress and what is still missing."""
+    enrolments = db.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.user_id == user.id)
+        .options(selectinload(Enrolment.course).selectinload(Course.modules)
+                 .selectinload(Module.lessons).load_only(*OUTLINE_LESSON_COLUMNS))
+        .order_by(Enrolment.completed_at.is_not(None), Enrolment.last_activity_at.desc())
+    ).all()
+    done = completion.done_lesson_ids_by_course(user.id, [e.course_id for e in enrolments])
+    items = [completion.course_progress(e.course, user, e, done[e.course_id]) for e in enrolments]
+    return {"items": items}
+
+
+@bp.route("/my")
+@login_required
+def dashboard():
+    return render_template("courses/dashboard.html", **dashboard_context(current_user))
