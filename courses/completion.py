@@ -40,8 +40,11 @@ class CourseProgress:
 
     @property
     def lessons(self) -> list[Lesson]:
-        return [lesson for module in self.course.published_modules
-                for lesson in module.published_lessons]
+        return [
+            lesson
+            for module in self.course.published_modules
+            for lesson in module.published_lessons
+        ]
 
     @property
     def units_total(self) -> int:

@@ -73,7 +73,8 @@ def load_demo_courses(sender, users: dict, companies: list, **kwargs: object) ->
         if user is None or course is None or services.find_enrolment(user.id, course.id):
             continue
         services.enrol(user, course, by=user)
-        ordered = [lesson for module in course.published_modules
-                   for lesson in module.published_lessons]
+        ordered = [
+            lesson for module in course.published_modules for lesson in module.published_lessons
+        ]
         for lesson in ordered if lessons == -1 else ordered[:lessons]:
             services.complete_lesson(user, lesson)

@@ -20,10 +20,49 @@ EXTENSIONS = ["tables", "fenced_code", "footnotes", "admonition", "sane_lists"]
 EXTENSION_CONFIGS = {"footnotes": {"BACKLINK_TITLE": ""}}
 
 TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "s", "del", "mark",
-    "sub", "sup", "small", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "code", "pre",
-    "kbd", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "a", "img", "div",
-    "span", "abbr", "figure", "figcaption",
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "s",
+    "del",
+    "mark",
+    "sub",
+    "sup",
+    "small",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "dl",
+    "dt",
+    "dd",
+    "code",
+    "pre",
+    "kbd",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "a",
+    "img",
+    "div",
+    "span",
+    "abbr",
+    "figure",
+    "figcaption",
 }
 ATTRIBUTES = {
     "a": {"href", "title"},
@@ -35,8 +74,19 @@ ATTRIBUTES = {
     "sup": {"id"},
     "li": {"id"},
 }
-ADMONITIONS = {"note", "tip", "hint", "important", "warning", "caution", "danger", "attention",
-               "error", "info", "example"}
+ADMONITIONS = {
+    "note",
+    "tip",
+    "hint",
+    "important",
+    "warning",
+    "caution",
+    "danger",
+    "attention",
+    "error",
+    "info",
+    "example",
+}
 ALLOWED_CLASSES = {
     "div": {"admonition", "footnote", *ADMONITIONS},
     "p": {"admonition-title"},
@@ -84,11 +134,11 @@ def video_embed_url(url: str) -> str | None:
 
 def _video_html(embed_url: str, title: str) -> str:
     return (
-        '<div class="video"><iframe src="{}" title="{}" loading="lazy" '
+        f'<div class="video"><iframe src="{escape(embed_url)}" title="{escape(title)}" loading="lazy" '
         'allow="fullscreen; picture-in-picture" referrerpolicy="strict-origin-when-cross-origin" '
         'sandbox="allow-scripts allow-same-origin allow-presentation allow-popups">'
         "</iframe></div>"
-    ).format(escape(embed_url), escape(title))
+    )
 
 
 def render_markdown(
@@ -108,8 +158,9 @@ def render_markdown(
         return "\n" + PLACEHOLDER.format(len(videos) - 1) + "\n"
 
     source = VIDEO_LINE.sub(take_video, source.replace("\x00", ""))
-    html = md.markdown(source, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS,
-                       output_format="html")
+    html = md.markdown(
+        source, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS, output_format="html"
+    )
 
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
         if attribute == "id":
@@ -126,8 +177,20 @@ def render_markdown(
     clean = nh3.clean(
         html,
         tags=TAGS,
-        clean_content_tags={"script", "style", "iframe", "object", "embed", "template", "svg",
-                            "math", "noscript", "textarea", "select", "form"},
+        clean_content_tags={
+            "script",
+            "style",
+            "iframe",
+            "object",
+            "embed",
+            "template",
+            "svg",
+            "math",
+            "noscript",
+            "textarea",
+            "select",
+            "form",
+        },
         attributes=ATTRIBUTES,
         attribute_filter=attribute_filter,
         url_schemes={"http", "https", "mailto"},

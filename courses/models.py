@@ -141,7 +141,9 @@ class CourseOwner(db.Model):
     course_id: Mapped[int] = mapped_column(
         ForeignKey("courses_course.id", ondelete="CASCADE"), primary_key=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Module(db.Model):

@@ -39,4 +39,3 @@ class CoursesPlugin(Plugin):
         from courses.cli import courses_group
 
         return courses_group
-

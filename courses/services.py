@@ -98,8 +98,12 @@ def course_errors(data: CourseData, course: Course | None) -> list[tuple[str, ob
         errors.append(("delivery_mode", _l("Unknown delivery mode.")))
     unknown = [c for c in data.greencomp if c not in GREENCOMP]
     if unknown:
-        errors.append(("greencomp", _l("Unknown GreenComp competence: %(codes)s.",
-                                       codes=", ".join(map(str, unknown)))))
+        errors.append(
+            (
+                "greencomp",
+                _l("Unknown GreenComp competence: %(codes)s.", codes=", ".join(map(str, unknown))),
+            )
+        )
     if len(data.learning_outcomes) > 30 or any(len(o) > 500 for o in data.learning_outcomes):
         errors.append(("learning_outcomes", _l("At most 30 outcomes of 500 characters each.")))
     if data.validity_months is not None and not 1 <= data.validity_months <= 240:
@@ -185,10 +189,16 @@ def _check_title(title: str) -> str:
     return title
 
 
-def add_module(course: Course, title: str, summary: str = "", settings: dict | None = None) -> Module:
+def add_module(
+    course: Course, title: str, summary: str = "", settings: dict | None = None
+) -> Module:
     positions = [m.position for m in course.modules]
-    module = Module(title=_check_title(title), summary=(summary or "").strip(),
-                    position=max(positions, default=0) + 1, settings=settings or {})
+    module = Module(
+        title=_check_title(title),
+        summary=(summary or "").strip(),
+        position=max(positions, default=0) + 1,
+        settings=settings or {},
+    )
     course.modules.append(module)
     db.session.flush()
     return module
@@ -213,9 +223,15 @@ def delete_module(module: Module) -> None:
 
 def lesson_resolver(course: Course):  # noqa: ANN201
     """Map package image names to this course's stored media URLs."""
-    names = dict(db.session.execute(
-        select(Media.name, Media.id).where(Media.course_id == course.id)
-    ).all()) if course.id else {}
+    names = (
+        dict(
+            db.session.execute(
+                select(Media.name, Media.id).where(Media.course_id == course.id)
+            ).all()
+        )
+        if course.id
+        else {}
+    )
 
     def resolve(name: str) -> str | None:
         media_id = names.get(name)
@@ -239,8 +255,11 @@ def _check_minutes(minutes: int | None) -> int:
 def add_lesson(module: Module, title: str, body_md: str, minutes: int) -> Lesson:
     positions = [lesson.position for lesson in module.lessons]
     lesson = Lesson(
-        title=_check_title(title), body_md=body_md or "", minutes=_check_minutes(minutes),
-        position=max(positions, default=0) + 1, course_id=module.course_id,
+        title=_check_title(title),
+        body_md=body_md or "",
+        minutes=_check_minutes(minutes),
+        position=max(positions, default=0) + 1,
+        course_id=module.course_id,
     )
     lesson.body_html = _render(module.course, lesson.body_md)
     module.lessons.append(lesson)
@@ -301,8 +320,13 @@ _SIGNATURES = {
     b"GIF87a": "image/gif",
     b"GIF89a": "image/gif",
 }
-_EXTENSIONS = {"image/png": {"png"}, "image/jpeg": {"jpg", "jpeg"}, "image/gif": {"gif"},
-               "image/webp": {"webp"}, "image/svg+xml": {"svg"}}
+_EXTENSIONS = {
+    "image/png": {"png"},
+    "image/jpeg": {"jpg", "jpeg"},
+    "image/gif": {"gif"},
+    "image/webp": {"webp"},
+    "image/svg+xml": {"svg"},
+}
 _SVG_FORBIDDEN = re.compile(
     rb"<script|<foreignobject|<iframe|<embed|<object|\son[a-z]+\s*=|javascript:|<!entity|"
     rb"<!doctype|(?:xlink:)?href\s*=\s*[\"'](?!#)",
@@ -326,8 +350,12 @@ def sniff_image(data: bytes) -> str | None:
 def media_errors(name: str, data: bytes) -> list[object]:
     errors: list[object] = []
     if not MEDIA_NAME.match(name):
-        errors.append(_l("Image names may use letters, digits, - and _ and end in .png, .jpg, "
-                         ".gif, .webp or .svg (one extension only)."))
+        errors.append(
+            _l(
+                "Image names may use letters, digits, - and _ and end in .png, .jpg, "
+                ".gif, .webp or .svg (one extension only)."
+            )
+        )
     if len(data) > MAX_MEDIA_BYTES:
         errors.append(_l("Images may be at most 2 MB."))
     content_type = sniff_image(data)
@@ -336,8 +364,12 @@ def media_errors(name: str, data: bytes) -> list[object]:
     elif MEDIA_NAME.match(name) and name.rsplit(".", 1)[1].lower() not in _EXTENSIONS[content_type]:
         errors.append(_l("The file's content does not match its extension."))
     elif content_type == "image/svg+xml" and _SVG_FORBIDDEN.search(data):
-        errors.append(_l("SVG images may not contain scripts, event handlers, entities or "
-                         "links to other files."))
+        errors.append(
+            _l(
+                "SVG images may not contain scripts, event handlers, entities or "
+                "links to other files."
+            )
+        )
     return errors
 
 
@@ -380,7 +412,9 @@ def publish_course(course: Course) -> None:
         module.published_position = m_position
         module.published_title = module.title
         module.published_summary = module.summary
-        live_lessons = sorted((x for x in module.lessons if not x.deleted), key=lambda x: x.position)
+        live_lessons = sorted(
+            (x for x in module.lessons if not x.deleted), key=lambda x: x.position
+        )
         for l_position, lesson in enumerate(live_lessons, start=1):
             digest = _content_hash(lesson.title, lesson.body_html, lesson.minutes)
             if digest != lesson.published_hash:
@@ -432,8 +466,11 @@ def enrol(user: User, course: Course, by: User | None = None) -> Enrolment:
         return existing
     company = user.primary_company
     enrolment = Enrolment(
-        user_id=user.id, course_id=course.id, enrolled_version=course.version,
-        enrolled_by_id=(by or user).id, company_id=company.id if company else None,
+        user_id=user.id,
+        course_id=course.id,
+        enrolled_version=course.version,
+        enrolled_by_id=(by or user).id,
+        company_id=company.id if company else None,
         last_activity_at=utcnow(),
     )
     try:
@@ -460,8 +497,11 @@ def complete_lesson(user: User, lesson: Lesson) -> bool:
     )
     now = utcnow()
     enrolment.last_activity_at = now
-    if progress is not None and progress.done_at is not None \
-            and progress.revision == lesson.published_revision:
+    if (
+        progress is not None
+        and progress.done_at is not None
+        and progress.revision == lesson.published_revision
+    ):
         db.session.flush()
         return False
     if progress is None:
@@ -470,8 +510,11 @@ def complete_lesson(user: User, lesson: Lesson) -> bool:
             with db.session.begin_nested():
                 db.session.add(progress)
         except IntegrityError:
-            progress = db.session.scalar(select(LessonProgress).where(
-                LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id))
+            progress = db.session.scalar(
+                select(LessonProgress).where(
+                    LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id
+                )
+            )
     progress.done_at = now
     progress.revision = lesson.published_revision
     db.session.flush()
@@ -485,18 +528,22 @@ def update_completion(user: User, enrolment: Enrolment) -> completion.CourseProg
     (unique constraints and a conditional update make concurrent calls safe)."""
     course = enrolment.course
     progress = completion.course_progress(course, user, enrolment)
-    recorded = set(db.session.scalars(
-        select(ModuleCompletion.module_id).where(
-            ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id)
-    ))
+    recorded = set(
+        db.session.scalars(
+            select(ModuleCompletion.module_id).where(
+                ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id
+            )
+        )
+    )
     for module in course.published_modules:
         if module.id in recorded or not progress.module_requirements(module):
             continue
         if progress.module_done(module):
             try:
                 with db.session.begin_nested():
-                    db.session.add(ModuleCompletion(
-                        user_id=user.id, module_id=module.id, course_id=course.id))
+                    db.session.add(
+                        ModuleCompletion(user_id=user.id, module_id=module.id, course_id=course.id)
+                    )
             except IntegrityError:
                 continue
             module_completed.send(module, user=user, enrolment=enrolment)
@@ -523,5 +570,7 @@ def recompute_for_course(user: User, course: Course) -> completion.CourseProgres
 
 
 def enrolment_count(course: Course) -> int:
-    return db.session.scalar(
-        select(func.count(Enrolment.id)).where(Enrolment.course_id == course.id)) or 0
+    return (
+        db.session.scalar(select(func.count(Enrolment.id)).where(Enrolment.course_id == course.id))
+        or 0
+    )

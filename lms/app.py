@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from lms.config import build_config, check_production_safety
 from lms.database import is_unavailable, reset_write_intent, set_write_intent
@@ -26,9 +27,19 @@ RETRY_AFTER_SECONDS = 2
 log = logging.getLogger("lms")
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:...>` limited to what every database can store: a larger id in a URL answers
+    404 instead of overflowing in the driver."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build an app: settings, extensions, core blueprints, then the enabled plugins."""
     app = Flask("lms", instance_relative_config=True)
+    app.url_map.converters["int"] = BoundedInt
     app.config.update(build_config(app.instance_path, config))
     check_production_safety(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

@@ -15,12 +15,17 @@ from courses.views import bp
 from lms.extensions import db
 from lms.forms import ActionForm
 
-
 # What outlines and progress need of a lesson (not its texts, not the working copy).
 OUTLINE_LESSON_COLUMNS = (
-    Lesson.id, Lesson.module_id, Lesson.course_id, Lesson.is_published,
-    Lesson.published_position, Lesson.published_title, Lesson.published_minutes,
-    Lesson.published_revision, Lesson.deleted,
+    Lesson.id,
+    Lesson.module_id,
+    Lesson.course_id,
+    Lesson.is_published,
+    Lesson.published_position,
+    Lesson.published_title,
+    Lesson.published_minutes,
+    Lesson.published_revision,
+    Lesson.deleted,
 )
 
 
@@ -29,8 +34,11 @@ def _load_course(slug: str) -> Course:
     course = db.session.scalar(
         select(Course)
         .where(Course.slug == slug)
-        .options(selectinload(Course.modules).selectinload(Module.lessons)
-                 .load_only(*OUTLINE_LESSON_COLUMNS))
+        .options(
+            selectinload(Course.modules)
+            .selectinload(Module.lessons)
+            .load_only(*OUTLINE_LESSON_COLUMNS)
+        )
     )
     if course is None:
         abort(404)
@@ -43,7 +51,8 @@ def _visible_course(slug: str) -> tuple[Course, Enrolment | None]:
     course = _load_course(slug)
     enrolment = (
         services.find_enrolment(current_user.id, course.id)
-        if current_user.is_authenticated else None
+        if current_user.is_authenticated
+        else None
     )
     if course.status == CourseStatus.PUBLISHED:
         return course, enrolment
@@ -77,20 +86,26 @@ def catalogue():
             )
         }
     return render_template(
-        "courses/catalogue.html", courses=courses, topic=topic, language=language,
-        topics=list(Topic), enrolments=enrolments,
+        "courses/catalogue.html",
+        courses=courses,
+        topic=topic,
+        language=language,
+        topics=list(Topic),
+        enrolments=enrolments,
     )
 
 
 @bp.route("/<slug>")
 def course(slug: str):
     course, enrolment = _visible_course(slug)
-    progress = (
-        completion.course_progress(course, current_user, enrolment) if enrolment else None
-    )
+    progress = completion.course_progress(course, current_user, enrolment) if enrolment else None
     return render_template(
-        "courses/course.html", course=course, enrolment=enrolment, progress=progress,
-        translation=services.translation_of(course), action_form=ActionForm(),
+        "courses/course.html",
+        course=course,
+        enrolment=enrolment,
+        progress=progress,
+        translation=services.translation_of(course),
+        action_form=ActionForm(),
         can_edit=can_edit(current_user, course),
     )
 
@@ -146,10 +161,16 @@ def lesson(slug: str, lesson_id: int):
     index = ordered.index(current)
     done = completion.done_lesson_ids(current_user.id, course.id) if enrolment else set()
     return render_template(
-        "courses/lesson.html", course=course, lesson=current, outline=outline, done=done,
+        "courses/lesson.html",
+        course=course,
+        lesson=current,
+        outline=outline,
+        done=done,
         previous=ordered[index - 1] if index > 0 else None,
         next=ordered[index + 1] if index + 1 < len(ordered) else None,
-        position=index + 1, total=len(ordered), enrolment=enrolment,
+        position=index + 1,
+        total=len(ordered),
+        enrolment=enrolment,
         action_form=ActionForm(),
     )
 
@@ -174,16 +195,20 @@ def lesson_done(slug: str, lesson_id: int):
     newly = services.complete_lesson(current_user, lesson)
     db.session.commit()
     if wants_json:
-        return {"done": True, "first_time": newly,
-                "course_completed": enrolment.completed_at is not None}
+        return {
+            "done": True,
+            "first_time": newly,
+            "course_completed": enrolment.completed_at is not None,
+        }
     ordered = [x for m in course.published_modules for x in m.published_lessons]
     index = ordered.index(lesson)
     if enrolment.completed_at is not None and newly:
         flash(_("Congratulations, you have completed the course!"), "success")
         return redirect(url_for("courses.course", slug=course.slug))
     if index + 1 < len(ordered):
-        return redirect(url_for("courses.lesson", slug=course.slug,
-                                lesson_id=ordered[index + 1].id))
+        return redirect(
+            url_for("courses.lesson", slug=course.slug, lesson_id=ordered[index + 1].id)
+        )
     return redirect(url_for("courses.course", slug=course.slug))
 
 
@@ -192,8 +217,12 @@ def dashboard_context(user) -> dict:  # noqa: ANN001
     enrolments = db.session.scalars(
         select(Enrolment)
         .where(Enrolment.user_id == user.id)
-        .options(selectinload(Enrolment.course).selectinload(Course.modules)
-                 .selectinload(Module.lessons).load_only(*OUTLINE_LESSON_COLUMNS))
+        .options(
+            selectinload(Enrolment.course)
+            .selectinload(Course.modules)
+            .selectinload(Module.lessons)
+            .load_only(*OUTLINE_LESSON_COLUMNS)
+        )
         .order_by(Enrolment.completed_at.is_not(None), Enrolment.last_activity_at.desc())
     ).all()
     done = completion.done_lesson_ids_by_course(user.id, [e.course_id for e in enrolments])

@@ -18,7 +18,9 @@ def media(media_id: int, name: str):
     response = make_response(item.data)
     response.headers["Content-Type"] = item.content_type
     response.headers["Content-Disposition"] = f'attachment; filename="{item.name}"'
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    )
     response.headers["Cache-Control"] = "public, max-age=86400"
     response.headers["ETag"] = item.sha256
     return response

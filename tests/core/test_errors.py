@@ -175,3 +175,9 @@ def test_concurrent_writers_wait_instead_of_failing(database_url, create_user):
     assert db.session.scalar(select(func.count(User.id))) == 8
     with app.app_context():
         db.engine.dispose()
+
+
+def test_ids_beyond_the_integer_range_answer_404(client, users):
+    login(client, "admin@example.org")
+    for path in ("/admin/users/100000000000000000000", "/company/99999999999999999999999"):
+        assert client.get(path).status_code == 404
