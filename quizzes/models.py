@@ -116,7 +116,7 @@ class QuizSlot(db.Model):
     question_id: Mapped[int] = mapped_column(ForeignKey("quizzes_question.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
 
-    question: Mapped[Question] = relationship()
+    question: Mapped[Question] = relationship(lazy="joined")
 
 
 class Attempt(db.Model):
