@@ -59,6 +59,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from certificates.keys import b64url_decode, b64url_encode, public_key_from_jwk
+from courses.models import GREENCOMP
 
 VC_CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -79,20 +80,8 @@ GREENCOMP_AREAS = {
     "3": "Envisioning sustainable futures",
     "4": "Acting for sustainability",
 }
-GREENCOMP_COMPETENCES = {
-    "1.1": "Valuing sustainability",
-    "1.2": "Supporting fairness",
-    "1.3": "Promoting nature",
-    "2.1": "Systems thinking",
-    "2.2": "Critical thinking",
-    "2.3": "Problem framing",
-    "3.1": "Futures literacy",
-    "3.2": "Adaptability",
-    "3.3": "Exploratory thinking",
-    "4.1": "Political agency",
-    "4.2": "Collective action",
-    "4.3": "Individual initiative",
-}
+# The framework's own English names (JRC 2022), kept once in the courses plugin.
+GREENCOMP_COMPETENCES = GREENCOMP
 
 JWS_ALGORITHM = "EdDSA"
 JWT_CLAIMS = ("iss", "jti", "sub", "nbf", "iat", "exp")

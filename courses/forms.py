@@ -5,7 +5,6 @@ never a database error."""
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
@@ -32,9 +31,11 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from courses.models import GREENCOMP, DeliveryMode, Topic
+from courses import labels
+from courses.models import DeliveryMode, Topic
 from courses.services import RESERVED_SLUGS
 from lms.forms import LANGUAGE_CHOICES, Form, OptionalSelectField, choices
+from lms.text import slugify, to_ascii
 
 TOPIC_LABELS = {
     Topic.CIRCULAR_ECONOMY: _l("Circular economy"),
@@ -50,78 +51,18 @@ DELIVERY_LABELS = {
 }
 #: GreenComp (JRC 2022) areas and competences, with translatable names; the codes are those of
 #: `courses.models.GREENCOMP`.
-GREENCOMP_AREAS = {
-    "1": _l("Embodying sustainability values"),
-    "2": _l("Embracing complexity in sustainability"),
-    "3": _l("Envisioning sustainable futures"),
-    "4": _l("Acting for sustainability"),
-}
-GREENCOMP_LABELS = {
-    "1.1": _l("Valuing sustainability"),
-    "1.2": _l("Supporting fairness"),
-    "1.3": _l("Promoting nature"),
-    "2.1": _l("Systems thinking"),
-    "2.2": _l("Critical thinking"),
-    "2.3": _l("Problem framing"),
-    "3.1": _l("Futures literacy"),
-    "3.2": _l("Adaptability"),
-    "3.3": _l("Exploratory thinking"),
-    "4.1": _l("Political agency"),
-    "4.2": _l("Collective action"),
-    "4.3": _l("Individual initiative"),
-}
-assert set(GREENCOMP_LABELS) == set(GREENCOMP), "GreenComp codes differ from courses.models"
+# The GreenComp names in both languages live in courses.labels.
+GREENCOMP_LABELS = labels.GREENCOMP
+GREENCOMP_AREAS = labels.GREENCOMP_AREAS
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MAX_LESSON_CHARS = 200_000
-
-_BG_LATIN = dict(
-    zip(
-        "абвгдежзийклмнопрстуфхцчшщъьюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "h",
-            "ts",
-            "ch",
-            "sh",
-            "sht",
-            "a",
-            "y",
-            "yu",
-            "ya",
-        ],
-        strict=True,
-    )
-)
 
 
 def suggest_slug(title: str) -> str:
     """A web address from a title: Bulgarian transliterated (official system), lower-case
     letters, digits and hyphens, at most 80 characters."""
-    text = "".join(_BG_LATIN.get(ch, ch) for ch in (title or "").lower())
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-    return slug[:80].rstrip("-")
+    return slugify(title, 80)
 
 
 def _not_reserved(form: Form, field: StringField) -> None:
@@ -320,7 +261,6 @@ def media_name(filename: str) -> str:
     stem, dot, extension = name.rpartition(".")
     if not (dot and stem):
         return name
-    text = "".join(_BG_LATIN.get(ch.lower(), ch) for ch in stem)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = to_ascii(stem, keep_case=False)
     text = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:100]
     return f"{text}.{extension.lower()}" if text else name

@@ -40,7 +40,6 @@ import os
 import re
 import stat
 import tempfile
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -61,6 +60,7 @@ from lms.extensions import db
 from lms.models import User
 from lms.services import ServiceError
 from lms.signals import collect
+from lms.text import slugify
 
 # Limits of what an import reads (a package is text and a few images).
 MAX_ENTRIES = 2000
@@ -989,50 +989,9 @@ def import_package(
 
 # --- applying -----------------------------------------------------------------------------
 
-_BG_LATIN = dict(
-    zip(
-        "абвгдежзийклмнопрстуфхцчшщъьюя",
-        [
-            "a",
-            "b",
-            "v",
-            "g",
-            "d",
-            "e",
-            "zh",
-            "z",
-            "i",
-            "y",
-            "k",
-            "l",
-            "m",
-            "n",
-            "o",
-            "p",
-            "r",
-            "s",
-            "t",
-            "u",
-            "f",
-            "h",
-            "ts",
-            "ch",
-            "sh",
-            "sht",
-            "a",
-            "y",
-            "yu",
-            "ya",
-        ],
-        strict=True,
-    )
-)
-
 
 def _slugify(title: str) -> str:
-    text = "".join(_BG_LATIN.get(c, c) for c in (title or "").lower())
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-")
+    return slugify(title, 60)
 
 
 def _item_keys(items: list, fallback: str) -> list[str]:

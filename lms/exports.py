@@ -12,7 +12,6 @@ import csv
 import io
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -21,6 +20,8 @@ from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+
+from lms.text import to_ascii
 
 FORMATS = ("csv", "xlsx")
 MIMETYPES = {
@@ -68,8 +69,7 @@ def _is_finite(number: float | Decimal) -> bool:
 def safe_filename(stem: str, extension: str) -> str:
     """An ASCII file name for Content-Disposition: Bulgarian Cyrillic is transliterated,
     anything but letters, digits, dot, hyphen and underscore becomes a hyphen."""
-    text = "".join(_TRANSLIT.get(ch, ch) for ch in str(stem))
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = to_ascii(str(stem))
     text = re.sub(r"[^A-Za-z0-9._-]+", "-", text)
     text = re.sub(r"[._]*-[-._]*", "-", text)  # "Ltd.-2025" -> "Ltd-2025"
     text = re.sub(r"\.{2,}", ".", text).strip("-._")[:_MAX_FILENAME].rstrip("-._")
@@ -156,16 +156,3 @@ def tabular_response(
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-# The official Bulgarian transliteration (Transliteration Act 2009), for file names only.
-_TRANSLIT_LOWER = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z", "и": "i",
-    "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s",
-    "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sht",
-    "ъ": "a", "ь": "y", "ю": "yu", "я": "ya",
-}  # fmt: skip
-_TRANSLIT = {
-    **_TRANSLIT_LOWER,
-    **{k.upper(): v.capitalize() for k, v in _TRANSLIT_LOWER.items()},
-}
