@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from courses.models import Course, Module
@@ -491,24 +491,3 @@ def grade_answer(answer: Answer, fraction: float, comment: str, by: User) -> Non
         db.session.flush()
         if was_pending:
             _after_finish(attempt, attempt.quiz, db.session.get(User, attempt.user_id))
-
-
-def passed_quiz_ids(user_id: int, quiz_list: list[Quiz]) -> set[int]:
-    """The quizzes (of those given) that the user has passed, in one statement."""
-    if not quiz_list:
-        return set()
-    attempts = db.session.scalars(
-        select(Attempt).where(
-            Attempt.user_id == user_id,
-            Attempt.quiz_id.in_([q.id for q in quiz_list]),
-            Attempt.status == AttemptStatus.FINISHED,
-        )
-    )
-    by_quiz: dict[int, list[Attempt]] = {}
-    for attempt in attempts:
-        by_quiz.setdefault(attempt.quiz_id, []).append(attempt)
-    return {q.id for q in quiz_list if is_pass(q, quiz_grade(q, by_quiz.get(q.id, [])))}
-
-
-def attempt_count(quiz: Quiz) -> int:
-    return db.session.scalar(select(func.count(Attempt.id)).where(Attempt.quiz_id == quiz.id)) or 0

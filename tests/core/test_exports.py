@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -17,6 +16,7 @@ from lms.exports import (
     tabular_response,
     xlsx_bytes,
 )
+from tests.support.measure import read_csv, read_xlsx
 
 DANGEROUS = [
     '=HYPERLINK("http://evil.example","x")',
@@ -27,16 +27,6 @@ DANGEROUS = [
     "\r=1+1",
     "=1+1",
 ]
-
-
-def read_csv(body: bytes) -> list[list[str]]:
-    assert body.startswith(b"\xef\xbb\xbf"), "CSV must start with a UTF-8 byte-order mark"
-    return list(csv.reader(io.StringIO(body[3:].decode("utf-8"), newline="")))
-
-
-def read_xlsx(body: bytes) -> list[list[object]]:
-    workbook = openpyxl.load_workbook(io.BytesIO(body))
-    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
 
 
 @pytest.mark.parametrize("text", DANGEROUS)

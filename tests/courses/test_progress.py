@@ -3,14 +3,12 @@ course's learners for its trainers, the CSV/XLSX exports, tenant isolation and q
 
 from __future__ import annotations
 
-import csv
 import io
 import re
-from contextlib import contextmanager
 
 import openpyxl
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from courses import reports
 from courses import services as course_services
@@ -19,22 +17,9 @@ from lms import services as core_services
 from lms.extensions import db
 from lms.models import Company, Membership, User
 from tests.conftest import login, post_form
+from tests.support.measure import counted_statements, read_csv, read_xlsx
 
 INJECTIONS = ['=HYPERLINK("http://evil","x")', "+1", "-2", "@SUM(A1)"]
-
-
-@contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # noqa: ANN001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def company_of(user: User) -> Company:
@@ -48,17 +33,6 @@ def lessons_of(course) -> list:  # noqa: ANN001
 def complete(user: User, course, count: int) -> None:  # noqa: ANN001
     for lesson in lessons_of(course)[:count]:
         course_services.complete_lesson(user, lesson)
-
-
-def read_csv(response) -> list[list[str]]:  # noqa: ANN001
-    body = response.get_data()
-    assert body.startswith(b"\xef\xbb\xbf")
-    return list(csv.reader(io.StringIO(body[3:].decode("utf-8"), newline="")))
-
-
-def read_xlsx(response) -> list[list[object]]:  # noqa: ANN001
-    workbook = openpyxl.load_workbook(io.BytesIO(response.get_data()))
-    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
 
 
 @pytest.fixture

@@ -3,35 +3,17 @@ of enrolments (no N+1)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from courses import services
 from lms.extensions import db
 from tests.conftest import login, post_form
-
-
-@contextmanager
-def counted_statements(app):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.support.measure import counted_statements
 
 
 def lesson_page_queries(app, client, course) -> int:
     lesson = course.published_modules[-1].published_lessons[-1]
     url = f"/courses/{course.slug}/lessons/{lesson.id}"
     client.get(url)  # warm caches
-    with counted_statements(app) as statements:
+    with counted_statements() as statements:
         assert client.get(url).status_code == 200
     return len(statements)
 
@@ -60,7 +42,7 @@ def test_course_page_and_dashboard_queries_are_constant(app, client, users, crea
     for n, (modules, lessons) in enumerate([(1, 1), (6, 5)]):
         course = create_course(f"c{n}", modules=modules, lessons=lessons)
         post_form(client, f"/courses/{course.slug}/enrol")
-        with counted_statements(app) as statements:
+        with counted_statements() as statements:
             client.get(f"/courses/{course.slug}")
         counts.append(len(statements))
     assert counts[0] == counts[1]
@@ -75,7 +57,7 @@ def test_home_and_dashboard_queries_do_not_grow_with_enrolments(app, client, use
             post_form(client, f"/courses/{course.slug}/enrol")
         for path in ("/", "/courses/my"):
             client.get(path)
-            with counted_statements(app) as statements:
+            with counted_statements() as statements:
                 client.get(path)
             counts.append((path, len(statements)))
     assert counts[0] == (counts[2][0], counts[2][1]) and counts[1] == counts[3], counts

@@ -3,15 +3,12 @@ essay grading queue, the response exports and the GIFT/Aiken import and GIFT exp
 
 from __future__ import annotations
 
-import csv
 import io
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import openpyxl
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from courses import services as course_services
 from courses.models import Enrolment
@@ -19,6 +16,7 @@ from lms.extensions import db
 from quizzes import gift, services
 from quizzes.models import Answer, Attempt, AttemptStatus, Question, Quiz
 from tests.conftest import login, post_form
+from tests.support.measure import counted_statements, read_csv, read_xlsx
 
 GIFT = """::Ideal PUE:: What is the ideal PUE? {=1.0 ~2.0 ~0.5}
 
@@ -37,20 +35,6 @@ BROKEN_GIFT = """::A:: fine {=a ~b}
 ::D:: ok {T}
 """
 INJECTION = "=cmd|' /C calc'!A0"
-
-
-@contextmanager
-def counted_statements():
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):  # noqa: ANN001
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
 
 
 def make_quiz(course, text: str = GIFT, module="first", pass_mark: int = 50) -> Quiz:  # noqa: ANN001
@@ -95,17 +79,6 @@ def course(create_course, users):  # noqa: ANN001
 def trainer(client, users):  # noqa: ANN001
     login(client, "trainer@example.org")
     return client
-
-
-def read_csv(response) -> list[list[str]]:  # noqa: ANN001
-    body = response.get_data()
-    assert body.startswith(b"\xef\xbb\xbf")
-    return list(csv.reader(io.StringIO(body[3:].decode("utf-8"), newline="")))
-
-
-def read_xlsx(response) -> list[list[object]]:  # noqa: ANN001
-    workbook = openpyxl.load_workbook(io.BytesIO(response.get_data()))
-    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
 
 
 # --- who gets in ------------------------------------------------------------------------------
