@@ -31,6 +31,27 @@ class Requirement:
     weight: int = 1  # units it counts for in the progress percentage
 
 
+@dataclass(frozen=True)
+class AssessmentResult:
+    """A learner's result in one assessed part of a course (answered to
+    `get-assessment-results`): what the assessment was and how it went, as text in the
+    language asked for, plus the score (0-100) when there is one."""
+
+    kind: str  # "final" (a course-level assessment) or "module"
+    label: str
+    result: str
+    percent: float | None = None
+    passed: bool = True
+
+
+def assessment_results(course: Course, user: User, language: str) -> list[AssessmentResult]:
+    """Every plugin's results for this learner, final assessments first."""
+    from courses.signals import get_assessment_results
+
+    results = collect(get_assessment_results, course, user=user, language=language)
+    return sorted(results, key=lambda r: (r.kind != "final", r.label))
+
+
 @dataclass
 class CourseProgress:
     course: Course

@@ -46,3 +46,9 @@ get_package_importers = _signals.signal(
     doc="Collector used when a course package is imported. Sender: None. Return objects with "
     "validate(package) -> list of PackageError and apply(package, course) -> None.",
 )
+get_assessment_results = _signals.signal(
+    "get-assessment-results",
+    doc="Collector asked when a course's result is recorded (certificates, reports). Sender: "
+    "the Course; kwargs: user, language (of the text to return). Return "
+    "AssessmentResult objects (see courses.completion) for the learner's assessed parts.",
+)

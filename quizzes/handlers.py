@@ -298,3 +298,47 @@ def pass_demo_quizzes(sender, users: dict, **kwargs) -> None:  # noqa: ANN001
                     if response is not None:
                         responses[question["question_id"]] = response
                 services.submit_attempt(attempt, responses)
+
+
+def assessment_results(course, user, language: str = "en", **kwargs) -> list:  # noqa: ANN001
+    """The learner's grade in each of the course's quizzes, for certificates and reports:
+    the final assessment as "final", module checks as "module". Read fresh (not from the
+    request cache): it is asked right after a submission may have changed it."""
+    from flask_babel import force_locale, gettext
+
+    from courses.completion import AssessmentResult
+
+    quizzes = _quizzes_by_course(course.id).get(course.id, [])
+    if not quizzes:
+        return []
+    rows = db.session.execute(
+        select(Attempt.quiz_id, Attempt.number, Attempt.score, Attempt.status).where(
+            Attempt.user_id == user.id,
+            Attempt.status == AttemptStatus.FINISHED,
+            Attempt.quiz_id.in_([q.id for q in quizzes]),
+        )
+    ).all()
+    results = []
+    with force_locale(language):
+        for quiz in quizzes:
+            grade = services.quiz_grade(quiz, [r for r in rows if r.quiz_id == quiz.id])
+            if grade is None:
+                continue
+            percent = round(grade * 100, 1)
+            passed = services.is_pass(quiz, grade)
+            shown = f"{percent:g}".replace(".", ",") if language == "bg" else f"{percent:g}"
+            text = (
+                gettext("Passed, %(percent)s %%", percent=shown)
+                if passed
+                else gettext("Not passed, %(percent)s %%", percent=shown)
+            )
+            results.append(
+                AssessmentResult(
+                    kind="module" if quiz.module_id else "final",
+                    label=quiz.title,
+                    result=text,
+                    percent=percent,
+                    passed=passed,
+                )
+            )
+    return results

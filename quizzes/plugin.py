@@ -19,6 +19,7 @@ class QuizzesPlugin(Plugin):
 
     def init_app(self, app: Flask) -> None:
         from courses.signals import (
+            get_assessment_results,
             get_completion_requirements,
             get_package_exporters,
             get_package_importers,
@@ -30,6 +31,7 @@ class QuizzesPlugin(Plugin):
         app.jinja_env.globals["question_html"] = question_html
 
         self.connect(get_completion_requirements, handlers.completion_requirements)
+        self.connect(get_assessment_results, handlers.assessment_results)
         self.connect(get_package_importers, handlers.package_importers)
         self.connect(get_package_exporters, handlers.package_exporters)
         self.connect(get_template_hook, handlers.module_quiz_link, sender="course-module")
