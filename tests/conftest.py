@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from lms import services
 from lms.app import create_app
@@ -322,4 +322,18 @@ def route_arguments(app: Flask, users: dict[str, User], create_course) -> dict[s
         attempt = quiz_services.start_attempt(quiz, users["learner"])
         db.session.commit()
         arguments.update(quiz_id=quiz.id, attempt_id=attempt.id)
+    if "certificates" in app.extensions["lms_plugins"]:
+        from certificates.models import Certificate
+
+        # A second course of the trainer's that the learner has completed: their certificate.
+        certified = create_course("matrix-certified", modules=1, lessons=1, owner=users["trainer"])
+        course_services.enrol(users["learner"], certified)
+        course_services.complete_lesson(
+            users["learner"], certified.published_modules[0].published_lessons[0]
+        )
+        db.session.commit()
+        certificate = db.session.scalar(
+            select(Certificate).where(Certificate.course_id == certified.id)
+        )
+        arguments.update(certificate_id=certificate.id, code=certificate.code)
     return arguments
