@@ -24,6 +24,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from certificates import pdf
+from lms.pdf import FONTS_DIR
 
 GREEN = HexColor("#1b5e3b")
 DARK = HexColor("#10301f")
@@ -82,7 +83,7 @@ def _register_fonts() -> None:
     registered = set(pdfmetrics.getRegisteredFontNames())
     for name, file_name in FONTS.items():
         if name not in registered:
-            pdfmetrics.registerFont(TTFont(name, str(pdf.ASSETS_DIR / file_name)))
+            pdfmetrics.registerFont(TTFont(name, str(FONTS_DIR / file_name)))
 
 
 def _lines(

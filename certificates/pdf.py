@@ -66,8 +66,6 @@ the same folder, with no network at all, as a second wall.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import io
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -76,12 +74,8 @@ from typing import Any
 
 import jinja2
 import segno
-from xhtml2pdf import pisa
 
-try:  # a resource policy exists in hardened xhtml2pdf releases only
-    from xhtml2pdf.config.resources import ResourceAccessPolicy
-except ImportError:  # pragma: no cover - depends on the installed xhtml2pdf
-    ResourceAccessPolicy = None  # type: ignore[assignment,misc]
+from lms import pdf as lms_pdf
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TEMPLATE_DIR = PACKAGE_DIR / "templates" / "certificates" / "pdf"
@@ -103,7 +97,9 @@ MAX_COMPETENCES = 12
 #: A QR code holds at most ~2,900 bytes; a verification address is far shorter.
 MAX_QR_URL_LENGTH = 1000
 #: Where a refused resource is pointed: inside the assets folder, and never a file.
-REFUSED = str(ASSETS_DIR / "refused.invalid")
+REFUSED = lms_pdf.REFUSED
+#: The folders the renderer may read: the certificate's images, then the project's fonts.
+ASSETS = (ASSETS_DIR, lms_pdf.FONTS_DIR)
 
 #: The eleven mandatory elements of an EU micro-credential, as keys of ``LABELS``.
 ELEMENTS = (
@@ -319,55 +315,19 @@ def render_html(context: Mapping[str, Any], *, qr: str) -> str:
 def html_to_pdf(
     html: str, *, allowed_data_uris: set[str] | frozenset[str] = frozenset(), meta=None
 ) -> bytes:
-    """xhtml2pdf, confined: it may read the assets folder and ``allowed_data_uris``, no more."""
-    options: dict[str, Any] = {}
-    if ResourceAccessPolicy is not None:
-        options["resource_policy"] = ResourceAccessPolicy.server(
-            ASSETS_DIR, allow_remote=False, allowed_hosts=frozenset()
-        )
-    out = io.BytesIO()
-    status = pisa.CreatePDF(
-        html,
-        dest=out,
-        encoding="utf-8",
-        link_callback=link_callback(allowed_data_uris),
-        context_meta=dict(meta or {}),
-        **options,
-    )
-    if status.err:
-        raise RuntimeError(f"the certificate PDF could not be rendered ({status.err} errors)")
-    return out.getvalue()
+    """xhtml2pdf, confined (see `lms.pdf`): it may read the certificate assets, the
+    project's fonts and ``allowed_data_uris``, no more."""
+    return lms_pdf.html_to_pdf(html, assets=ASSETS, allowed_data_uris=allowed_data_uris, meta=meta)
 
 
-@functools.cache
 def _environment() -> jinja2.Environment:
     """A private environment: only the PDF template folder, every value escaped."""
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    return lms_pdf.template_environment(TEMPLATE_DIR)
 
 
 def link_callback(allowed_data_uris: set[str] | frozenset[str]) -> Callable[..., str]:
-    """xhtml2pdf's resolver for this render: the assets folder and our own data URIs only."""
-
-    def resolve(uri: object, rel: object = None) -> str:
-        if not isinstance(uri, str) or not uri or "\x00" in uri:
-            return REFUSED
-        if uri.startswith("data:"):
-            return uri if uri in allowed_data_uris else REFUSED
-        # A bare relative file name: no scheme, no absolute path, no drive, no parent step.
-        if ":" in uri or "\\" in uri or uri.startswith("/") or "?" in uri or "#" in uri:
-            return REFUSED
-        candidate = (ASSETS_DIR / uri).resolve()
-        if candidate.parent != ASSETS_DIR or not candidate.is_file():
-            return REFUSED
-        return str(candidate)
-
-    return resolve
+    """xhtml2pdf's resolver for this render: the assets and our own data URIs only."""
+    return lms_pdf.link_callback(ASSETS, allowed_data_uris)
 
 
 def _language(language: str) -> str:

@@ -19,6 +19,7 @@ import segno
 from PIL import Image
 
 from certificates import pdf
+from lms.pdf import FONTS_DIR
 
 CYRILLIC_NAME = "Радостина Петрова-Иванова"
 VERIFY_URL = "https://learn.example.org/verify"
@@ -169,7 +170,7 @@ def test_fonts_are_embedded_from_the_project(english: bytes) -> None:
     names = {str(font.get_object()["/BaseFont"]) for font in fonts.values()}
     assert any("DejaVu" in name for name in names), names
     for font_file in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE-DejaVu.txt"):
-        assert (pdf.ASSETS_DIR / font_file).is_file()
+        assert (FONTS_DIR / font_file).is_file()
 
 
 @pytest.mark.parametrize(
@@ -431,7 +432,7 @@ def test_link_callback_refuses_anything_but_its_own_assets(uri: str | None) -> N
 def test_link_callback_resolves_its_assets_and_data_uris() -> None:
     resolve = pdf.link_callback(frozenset({"data:image/png;base64,AAAA"}))
     assert resolve("seal.png", "") == str(pdf.ASSETS_DIR / "seal.png")
-    assert resolve("DejaVuSans.ttf", "") == str(pdf.ASSETS_DIR / "DejaVuSans.ttf")
+    assert resolve("DejaVuSans.ttf", "") == str(FONTS_DIR / "DejaVuSans.ttf")
     assert resolve("data:image/png;base64,AAAA", "") == "data:image/png;base64,AAAA"
 
 
