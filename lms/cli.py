@@ -92,6 +92,30 @@ def import_users(csv_file: Path, uic: str, only_valid: bool) -> None:
     click.echo(f"{report.imported} accounts created in {company.name}.")
 
 
+@lms_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup(path: Path) -> None:
+    """Take an online backup of the database into PATH (SQLite backup API or pg_dump),
+    while the app keeps serving."""
+    from lms.backup import BackupError, backup_database
+
+    url = db.engine.url
+    with click.progressbar(length=100, label="Backing up") as bar:
+        done = [0]
+
+        def progress(copied: int, total: int) -> None:
+            step = int(copied * 100 / total) if total else 100
+            bar.update(step - done[0])
+            done[0] = step
+
+        try:
+            backup_database(url, path, progress)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from error
+        bar.update(100 - done[0])
+    click.echo(f"Backup written to {path} ({path.stat().st_size} bytes).")
+
+
 @lms_group.command("check")
 def check() -> None:
     """Report configuration problems and the database state. Exit 1 on any error."""
