@@ -83,6 +83,7 @@ def _backup_postgresql(url: URL, target: Path) -> None:
     if url.username:
         command.append(f"--username={url.username}")
     command.append(f"--dbname={url.database}")
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    # An argument list, no shell; every value comes from the configured database URL.
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.strip()[:500]}")
