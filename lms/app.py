@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, jsonify, make_response, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
@@ -71,12 +71,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _register_core(app: Flask) -> None:
     from lms import cli, menu
-    from lms.views import account, admin, auth, company, main
+    from lms.views import account, admin, auth, company, main, privacy
 
-    for blueprint in (main.bp, auth.bp, account.bp, admin.bp, company.bp):
+    for blueprint in (main.bp, auth.bp, account.bp, admin.bp, company.bp, privacy.bp):
         app.register_blueprint(blueprint)
     app.cli.add_command(cli.lms_group)
     menu.connect_core_menu()
+    privacy.connect_hooks()
 
     @app.before_request
     def declare_write_intent() -> None:
@@ -116,6 +117,10 @@ def _error_response(
         response = jsonify(error=title, message=message, request_id=g.get("request_id"))
     else:
         layout = "errors/standalone.html" if standalone or code >= 500 else "base.html"
+        if layout == "errors/standalone.html" and "_login_user" not in g:
+            # Rendering would load the user from the database (Flask-Login's context
+            # processor, the locale), which may be what just failed: render as anonymous.
+            g._login_user = current_app.login_manager.anonymous_user()
         page = render_template(
             "errors/error.html", code=code, title=title, message=message, layout=layout
         )
