@@ -122,7 +122,15 @@ def login_cookie(port: int, email: str, password: str) -> str:
     )
     if response.status != 302:
         raise RuntimeError(f"login failed: {response.status}")
-    return response.getheader("Set-Cookie").split(";")[0]
+    cookie = response.getheader("Set-Cookie").split(";")[0]
+    # Follow the redirect like a browser and keep the cookie it answers with: the first page
+    # stores the session's CSRF secret. Without this every measured request would carry the
+    # stale cookie, so the server would create a new secret and re-sign the session each time,
+    # which no browser makes it do.
+    page = request(port, "GET", response.getheader("Location") or "/", {"Cookie": cookie})
+    if page.getheader("Set-Cookie"):
+        cookie = page.getheader("Set-Cookie").split(";")[0]
+    return cookie
 
 
 def load(

@@ -25,9 +25,13 @@ def gift_text(count: int) -> str:
     return "\n\n".join(GIFT_QUESTIONS[i % len(GIFT_QUESTIONS)].format(n=i) for i in range(count))
 
 
-def prepare_quiz(app) -> tuple[int, list[str]]:  # noqa: ANN001
-    """A published course with a 20-question quiz and 8 enrolled learners; returns the quiz id
-    and the learners' emails."""
+#: Learners taking the quiz: each submits its open attempt once per round.
+LEARNERS = 64
+
+
+def prepare_quiz(app, learners: int = LEARNERS) -> tuple[int, list[str]]:  # noqa: ANN001
+    """A published course with a 20-question quiz and `learners` enrolled learners; returns
+    the quiz id and the learners' emails."""
     from courses import services as cs
     from lms import services
     from lms.extensions import db
@@ -54,7 +58,7 @@ def prepare_quiz(app) -> tuple[int, list[str]]:  # noqa: ANN001
         made = qs.import_gift(course, gift_text(20), module)
         quiz = qs.set_quiz(course, module, {"title": "Bench", "pass_mark": 50}, made)
         emails = []
-        for i in range(8):
+        for i in range(learners):
             learner = services.create_user(
                 services.UserData(
                     email=f"quiz-learner{i}@example.org", name=f"L{i}", password="bench-password-1"
@@ -66,68 +70,116 @@ def prepare_quiz(app) -> tuple[int, list[str]]:  # noqa: ANN001
         return quiz.id, emails
 
 
+def start_attempts(app, quiz_id: int, emails: list[str]) -> dict[str, int]:  # noqa: ANN001
+    """Start (untimed, in-process, through the service) one attempt per learner; returns the
+    attempt id by email."""
+    from lms.extensions import db
+    from lms.models import User
+    from quizzes import services as qs
+    from quizzes.models import Quiz
+
+    with app.app_context():
+        quiz = db.session.get(Quiz, quiz_id)
+        started = {}
+        for email in emails:
+            user = db.session.query(User).filter_by(email=email).one()
+            started[email] = qs.start_attempt(quiz, user).id
+        db.session.commit()
+        return started
+
+
 def _token(body: bytes) -> str:
     return re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', body).group(1).decode()
 
 
-def submit_load(port: int, quiz_id: int, cookies: list[str], seconds: float) -> Result:
-    """Each client starts an attempt and submits all 20 answers, again and again."""
-    stop_at = time.monotonic() + seconds
+def answer_fields(body: bytes) -> dict[str, str]:
+    """An answer to every question of an attempt page: the first option of each choice
+    question, the first choice of each matching row, each ordering item left in place,
+    "1.5" for text answers. Field names are question and option ids, so they fit every attempt
+    of the quiz whatever its shuffle."""
+    fields: dict[str, str] = {}
+    for name, value in re.findall(rb'name="(q-\d+)" value="([^"]*)"', body):
+        fields.setdefault(name.decode(), value.decode())
+    for name in re.findall(rb'<input id="(q-\d+)" name="q-\d+"', body):
+        fields[name.decode()] = "1.5"
+    for name, options in re.findall(
+        rb'<select id="(q-\d+-[^"]+)" name="q-\d+-[^"]+">(.*?)</select>', body, re.S
+    ):
+        selected = re.search(rb'<option value="([^"]+)" selected', options)
+        first = re.search(rb'<option value="([^"]+)"', options)
+        fields[name.decode()] = (selected or first).group(1).decode()
+    return fields
+
+
+def submit_load(
+    port: int,
+    app,
+    quiz_id: int,
+    cookies: dict[str, str],
+    seconds: float,
+    clients: int,  # noqa: ANN001
+) -> tuple[Result, int]:
+    """Only submissions are timed. In rounds: every learner gets an open attempt (started
+    in-process, untimed, while the server is idle), then `clients` threads submit all of them
+    (20 answers each) as fast as the server answers; rounds repeat until `seconds` of submitting
+    are reached. Returns the result over the timed time only, and the number of fields sent
+    per submission."""
+    headers: dict[str, dict[str, str]] = {}
+    tokens: dict[str, str] = {}
+    for email, cookie in cookies.items():
+        # The first page stores a CSRF secret in the session: keep the cookie it sends back.
+        page = request(port, "GET", f"/quizzes/{quiz_id}", {"Cookie": cookie})
+        if page.getheader("Set-Cookie"):
+            cookie = page.getheader("Set-Cookie").split(";")[0]
+        headers[email] = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+        tokens[email] = _token(page.body)
     lock = threading.Lock()
     totals = {"ok": 0, "errors": 0}
     latencies: list[float] = []
+    fields: dict[str, str] = {}
+    timed = 0.0
+    while timed < seconds:
+        attempts = start_attempts(app, quiz_id, list(cookies))
+        if not fields:
+            email, attempt_id = next(iter(attempts.items()))
+            page = request(port, "GET", f"/quizzes/attempts/{attempt_id}", headers[email])
+            fields = answer_fields(page.body)
+        jobs = list(attempts.items())
 
-    def client(cookie: str) -> None:
-        headers = {"Cookie": cookie}
-        ok = errors = 0
-        mine: list[float] = []
-        # The first page stores a CSRF secret in the session: keep the cookie it sends back.
-        page = request(port, "GET", f"/quizzes/{quiz_id}", headers)
-        if page.getheader("Set-Cookie"):
-            headers["Cookie"] = page.getheader("Set-Cookie").split(";")[0]
-        while time.monotonic() < stop_at:
-            started = time.perf_counter()
-            page = request(port, "GET", f"/quizzes/{quiz_id}", headers)
-            token = _token(page.body)
-            form_headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
-            reply = request(
-                port,
-                "POST",
-                f"/quizzes/{quiz_id}/start",
-                form_headers,
-                urllib.parse.urlencode({"csrf_token": token}),
-            )
-            location = reply.getheader("Location") or ""
-            if "/attempts/" not in location:
-                errors += 1
-                continue
-            attempt_path = location[location.index("/quizzes/") :]
-            page = request(port, "GET", attempt_path, headers)
-            fields = {"csrf_token": _token(page.body), "action": "submit"}
-            for name, value in re.findall(rb'name="(q-\d+)" value="([^"]+)"', page.body):
-                fields.setdefault(name.decode(), value.decode())  # the first option of each
-            for name in re.findall(rb'<input id="(q-\d+)" name="q-\d+"', page.body):
-                fields[name.decode()] = "1.5"
-            reply = request(
-                port, "POST", attempt_path, form_headers, urllib.parse.urlencode(fields)
-            )
-            if reply.status == 302 and "review" in (reply.getheader("Location") or ""):
-                ok += 1
-                mine.append(time.perf_counter() - started)
-            else:
-                errors += 1
-        with lock:
-            totals["ok"] += ok
-            totals["errors"] += errors
-            latencies.extend(mine)
+        def client(jobs: list[tuple[str, int]], fields: dict[str, str]) -> None:
+            mine: list[float] = []
+            ok = errors = 0
+            while True:
+                with lock:
+                    if not jobs:
+                        break
+                    email, attempt_id = jobs.pop()
+                body = urllib.parse.urlencode(
+                    {**fields, "csrf_token": tokens[email], "action": "submit"}
+                )
+                started = time.perf_counter()
+                reply = request(
+                    port, "POST", f"/quizzes/attempts/{attempt_id}", headers[email], body
+                )
+                elapsed = time.perf_counter() - started
+                if reply.status == 302 and "review" in (reply.getheader("Location") or ""):
+                    ok += 1
+                    mine.append(elapsed)
+                else:
+                    errors += 1
+            with lock:
+                totals["ok"] += ok
+                totals["errors"] += errors
+                latencies.extend(mine)
 
-    started = time.monotonic()
-    threads = [threading.Thread(target=client, args=(c,)) for c in cookies]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Result(totals["ok"], totals["errors"], time.monotonic() - started, latencies)
+        threads = [threading.Thread(target=client, args=(jobs, fields)) for _ in range(clients)]
+        round_started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        timed += time.perf_counter() - round_started
+    return Result(totals["ok"], totals["errors"], timed, latencies), len(fields)
 
 
 def gift_import_timing(directory: Path) -> dict[str, float]:

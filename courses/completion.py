@@ -10,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from courses.models import Course, Enrolment, Lesson, LessonProgress, Module
+from courses.outline import Outline, OutlineLesson, outline_for
 from courses.signals import get_completion_requirements
 from lms.extensions import db
 from lms.models import User
@@ -58,14 +59,13 @@ class CourseProgress:
     enrolment: Enrolment | None
     done_lesson_ids: set[int]
     requirements: list[Requirement] = field(default_factory=list)
+    outline: Outline | None = None
 
     @property
-    def lessons(self) -> list[Lesson]:
-        return [
-            lesson
-            for module in self.course.published_modules
-            for lesson in module.published_lessons
-        ]
+    def lessons(self) -> list[OutlineLesson]:
+        """The published lessons in reading order (from the cached outline)."""
+        outline = self.outline if self.outline is not None else outline_for(self.course)
+        return list(outline.lessons)
 
     @property
     def units_total(self) -> int:
@@ -101,13 +101,26 @@ class CourseProgress:
         return bool(self.requirements) and all(r.done for r in self.requirements)
 
     @property
-    def next_lesson(self) -> Lesson | None:
+    def next_lesson(self) -> OutlineLesson | None:
         """Where the learner resumes: the first published lesson not done yet."""
         lessons = self.lessons
         for lesson in lessons:
             if lesson.id not in self.done_lesson_ids:
                 return lesson
         return lessons[0] if lessons else None
+
+
+# Built once: on learner pages, building a statement costs more than running it.
+_DONE_LESSONS = (
+    select(LessonProgress.course_id, LessonProgress.lesson_id)
+    .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+    .where(
+        LessonProgress.user_id == bindparam("user_id"),
+        LessonProgress.course_id.in_(bindparam("course_ids", expanding=True)),
+        LessonProgress.done_at.is_not(None),
+        LessonProgress.revision == Lesson.published_revision,
+    )
+)
 
 
 def done_lesson_ids(user_id: int, course_id: int) -> set[int]:
@@ -119,28 +132,18 @@ def done_lesson_ids_by_course(user_id: int, course_ids: list[int]) -> dict[int, 
     """The same for several courses in one statement (dashboards)."""
     if not course_ids:
         return {}
-    rows = db.session.execute(
-        select(LessonProgress.course_id, LessonProgress.lesson_id)
-        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-        .where(
-            LessonProgress.user_id == user_id,
-            LessonProgress.course_id.in_(course_ids),
-            LessonProgress.done_at.is_not(None),
-            LessonProgress.revision == Lesson.published_revision,
-        )
-    )
+    rows = db.session.execute(_DONE_LESSONS, {"user_id": user_id, "course_ids": course_ids})
     done: dict[int, set[int]] = {course_id: set() for course_id in course_ids}
     for course_id, lesson_id in rows:
         done[course_id].add(lesson_id)
     return done
 
 
-def lesson_requirements(course: Course, done: set[int]) -> Iterable[Requirement]:
-    for module in course.published_modules:
-        lessons = module.published_lessons
-        if not lessons:
-            continue
-        for lesson in lessons:
+def lesson_requirements(
+    course: Course, done: set[int], outline: Outline | None = None
+) -> Iterable[Requirement]:
+    for module in (outline or outline_for(course)).modules:
+        for lesson in module.published_lessons:
             yield Requirement(
                 key=f"lesson:{lesson.id}",
                 label=_l("Read “%(title)s”", title=lesson.published_title),
@@ -150,14 +153,21 @@ def lesson_requirements(course: Course, done: set[int]) -> Iterable[Requirement]
 
 
 def course_progress(
-    course: Course, user: User, enrolment: Enrolment | None, done: set[int] | None = None
+    course: Course,
+    user: User,
+    enrolment: Enrolment | None,
+    done: set[int] | None = None,
+    outline: Outline | None = None,
 ) -> CourseProgress:
     """Progress of one learner in one course, with every requirement and whether it is met.
-    `done` (the finished lesson ids) may be given when computed for several courses at once."""
+    `done` (the finished lesson ids) and the `outline` may be given when computed for several
+    courses at once."""
     if done is None:
         done = done_lesson_ids(user.id, course.id) if enrolment is not None else set()
-    requirements = list(lesson_requirements(course, done))
+    if outline is None:
+        outline = outline_for(course)
+    requirements = list(lesson_requirements(course, done, outline))
     requirements.extend(
         collect(get_completion_requirements, course, user=user, enrolment=enrolment)
     )
-    return CourseProgress(course, enrolment, done, requirements)
+    return CourseProgress(course, enrolment, done, requirements, outline)

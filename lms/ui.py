@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -25,7 +25,18 @@ class MenuItem:
 
     @property
     def url(self) -> str:
-        return url_for(self.endpoint, **dict(self.url_kwargs))
+        if self.url_kwargs:
+            return url_for(self.endpoint, **dict(self.url_kwargs))
+        # Menu links without arguments are the same on every page: built once per process
+        # (per application root), not twice per link on every page.
+        key = (self.endpoint, request.script_root)
+        url = _plain_urls.get(key)
+        if url is None:
+            url = _plain_urls[key] = url_for(self.endpoint)
+        return url
+
+
+_plain_urls: dict[tuple[str, str], str] = {}
 
 
 def menu_items() -> list[MenuItem]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import yaml
-from flask import g, has_request_context, url_for
+from flask import g, has_request_context, request, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from courses.completion import Requirement
+from courses.outline import outline_for
 from courses.packages import PackageError
 from lms.extensions import db
 from quizzes import gift, services
@@ -24,7 +27,10 @@ def _course_quizzes(course_id: int) -> list[Quiz]:
     return _quizzes_by_course(course_id).get(course_id, [])
 
 
-def _quizzes_by_course(course_id: int | None) -> dict[int, list[Quiz]]:
+@functools.cache
+def _quizzes_statement(one_course: bool) -> Select:
+    """Built once per process: building this statement costs more than running it. The
+    course id, when there is one, is a bound parameter."""
     counts = (
         select(QuizSlot.quiz_id, func.count(QuizSlot.id).label("n"))
         .group_by(QuizSlot.quiz_id)
@@ -36,25 +42,32 @@ def _quizzes_by_course(course_id: int | None) -> dict[int, list[Quiz]]:
         .where((func.coalesce(counts.c.n, 0) > 0) | Quiz.draw_count.is_not(None))
         .order_by(Quiz.id)
     )
-    if course_id is not None:
-        query = query.where(Quiz.course_id == course_id)
+    if one_course:
+        query = query.where(Quiz.course_id == bindparam("course_id"))
+    return query
+
+
+def _quizzes_by_course(course_id: int | None) -> dict[int, list[Quiz]]:
+    if course_id is None:
+        quizzes = db.session.scalars(_quizzes_statement(False))
+    else:
+        quizzes = db.session.scalars(_quizzes_statement(True), {"course_id": course_id})
     found: dict[int, list[Quiz]] = {}
-    for quiz in db.session.scalars(query):
+    for quiz in quizzes:
         found.setdefault(quiz.course_id, []).append(quiz)
     return found
+
+
+_FINISHED_ATTEMPTS = select(Attempt.quiz_id, Attempt.number, Attempt.score, Attempt.status).where(
+    Attempt.user_id == bindparam("user_id"), Attempt.status == AttemptStatus.FINISHED
+)
 
 
 def _finished_attempts(user_id: int) -> list:
     """The user's finished attempts (quiz, number, score, status), once per request."""
 
     def load() -> list:
-        return list(
-            db.session.execute(
-                select(Attempt.quiz_id, Attempt.number, Attempt.score, Attempt.status).where(
-                    Attempt.user_id == user_id, Attempt.status == AttemptStatus.FINISHED
-                )
-            )
-        )
+        return list(db.session.execute(_FINISHED_ATTEMPTS, {"user_id": user_id}))
 
     if not has_request_context():
         return load()
@@ -64,12 +77,64 @@ def _finished_attempts(user_id: int) -> list:
     return cache[user_id]
 
 
+# What completion needs of a quiz: read as plain rows (no ORM objects), once per request.
+_QUIZ_FIELDS = (Quiz.id, Quiz.course_id, Quiz.module_id, Quiz.title, Quiz.pass_mark, Quiz.grading)
+
+
+@functools.cache
+def _quiz_rows_statement(one_course: bool) -> Select:
+    counts = (
+        select(QuizSlot.quiz_id, func.count(QuizSlot.id).label("n"))
+        .group_by(QuizSlot.quiz_id)
+        .subquery()
+    )
+    query = (
+        select(*_QUIZ_FIELDS)
+        .outerjoin(counts, counts.c.quiz_id == Quiz.id)
+        .where((func.coalesce(counts.c.n, 0) > 0) | Quiz.draw_count.is_not(None))
+        .order_by(Quiz.id)
+    )
+    if one_course:
+        query = query.where(Quiz.course_id == bindparam("course_id"))
+    return query
+
+
+def _quiz_rows(course_id: int) -> list:
+    """The course's quizzes that have questions (id, course, module, title, pass mark,
+    grading) as plain rows. Within a request every course's quizzes are read in one
+    statement, so pages listing many courses do not grow in statements."""
+    if not has_request_context():
+        rows = db.session.execute(_quiz_rows_statement(True), {"course_id": course_id})
+        return list(rows)
+    cache = g.get("quiz_rows_by_course")
+    if cache is None:
+        cache = g.quiz_rows_by_course = {}
+        for row in db.session.execute(_quiz_rows_statement(False)):
+            cache.setdefault(row.course_id, []).append(row)
+    return cache.get(course_id, [])
+
+
+_quiz_urls: dict[tuple[str, int], str] = {}
+
+
+def _quiz_url(quiz_id: int) -> str:
+    """url_for("quizzes.quiz", quiz_id=...), kept per process (it depends only on the id and
+    the application root)."""
+    key = (request.script_root, quiz_id)
+    url = _quiz_urls.get(key)
+    if url is None:
+        if len(_quiz_urls) > 10_000:
+            _quiz_urls.clear()
+        url = _quiz_urls[key] = url_for("quizzes.quiz", quiz_id=quiz_id)
+    return url
+
+
 def completion_requirements(course, user, enrolment, **kwargs) -> list[Requirement]:  # noqa: ANN001
     """Each module check and the final assessment must be passed (by the quiz's grading)."""
-    quizzes = _course_quizzes(course.id)
+    quizzes = _quiz_rows(course.id)
     if not quizzes:
         return []
-    live_modules = {m.id for m in course.published_modules}
+    live_modules = {m.id for m in outline_for(course).modules}
     quizzes = [q for q in quizzes if q.module_id is None or q.module_id in live_modules]
     attempts = _finished_attempts(user.id) if enrolment is not None else []
     by_quiz: dict[int, list] = {}
@@ -82,7 +147,7 @@ def completion_requirements(course, user, enrolment, **kwargs) -> list[Requireme
             label=_l("Pass “%(title)s”", title=quiz.title),
             done=services.is_pass(quiz, services.quiz_grade(quiz, by_quiz.get(quiz.id, []))),
             module_id=quiz.module_id,
-            url=url_for("quizzes.quiz", quiz_id=quiz.id) if with_url else None,
+            url=_quiz_url(quiz.id) if with_url else None,
             weight=2,
         )
         for quiz in quizzes

@@ -15,8 +15,9 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from courses.models import Course, Module
 from courses.services import find_enrolment, recompute_for_course
@@ -341,11 +342,20 @@ def start_attempt(quiz: Quiz, user: User) -> Attempt:
 
 
 def attempt_questions(attempt: Attempt) -> list[tuple[int, questions.Question, Any]]:
-    """(bank id, question, shuffle seed) for each question of the attempt, in its order."""
-    return [
-        (q["question_id"], questions.question_from_dict(q["data"]), q.get("seed"))
-        for q in attempt.questions
-    ]
+    """(bank id, question, shuffle seed) for each question of the attempt, in its order.
+
+    The snapshot is read (and checked) once per loaded attempt: the result is kept on the
+    instance for as long as its `questions` value is the same object (a refresh reloads it)."""
+    snapshot = attempt.questions
+    kept = getattr(attempt, "_parsed_questions", None)
+    if kept is None or kept[0] is not snapshot:
+        parsed = tuple(
+            (q["question_id"], questions.question_from_dict(q["data"]), q.get("seed"))
+            for q in snapshot
+        )
+        kept = (snapshot, parsed)
+        attempt._parsed_questions = kept  # type: ignore[attr-defined]
+    return list(kept[1])
 
 
 def _check_responses(attempt: Attempt, responses: dict[int, Any]) -> dict[int, questions.Question]:
@@ -417,10 +427,11 @@ def submit_attempt(
     if claimed.rowcount != 1:
         db.session.refresh(attempt)
         raise AttemptClosed(_l("This attempt was already submitted."))
-    db.session.refresh(attempt)
-    if responses and not automatically:
-        _store(attempt, responses)
-    _score(attempt)
+    # This request owns the attempt now: record the claim in the instance and read the saved
+    # answers fresh (a save may have landed since they were loaded).
+    set_committed_value(attempt, "submitted_at", now)
+    db.session.expire(attempt, ["answers"])
+    _score_and_store(attempt, {} if automatically else responses, now)
     attempt.closed_automatically = automatically
     db.session.flush()
     quiz = attempt.quiz
@@ -442,6 +453,48 @@ def _score(attempt: Attempt) -> None:
             result = scoring.score(question, answer.response)
             answer.fraction = result.fraction
         fractions.append(answer.fraction)
+    _set_result(attempt, fractions)
+
+
+def _score_and_store(attempt: Attempt, responses: dict[int, Any], now: datetime) -> None:
+    """Submission: score every question of the attempt from the given responses (or the saved
+    answer when a question is not in them) and store all answers with their fractions: the
+    saved ones are updated, the new ones inserted in one statement."""
+    saved = {a.question_id: a for a in attempt.answers}
+    new_rows: list[dict[str, Any]] = []
+    fractions: list[float | None] = []
+    for qid, question, _seed in attempt_questions(attempt):
+        answer = saved.get(qid)
+        given = qid in responses
+        response = responses[qid] if given else (answer.response if answer else None)
+        if answer is not None and answer.graded_by_id is not None:
+            fraction = answer.fraction
+        else:
+            fraction = scoring.score(question, response).fraction
+        if answer is None:
+            new_rows.append(
+                {
+                    "attempt_id": attempt.id,
+                    "question_id": qid,
+                    "response": response,
+                    "fraction": fraction,
+                    "trainer_comment": "",
+                    "saved_at": now,
+                }
+            )
+        else:
+            if given:
+                answer.response = response
+                answer.saved_at = now
+            answer.fraction = fraction
+        fractions.append(fraction)
+    if new_rows:
+        db.session.execute(insert(Answer), new_rows)
+        db.session.expire(attempt, ["answers"])
+    _set_result(attempt, fractions)
+
+
+def _set_result(attempt: Attempt, fractions: list[float | None]) -> None:
     if any(f is None for f in fractions):
         attempt.status = AttemptStatus.PENDING_GRADING
         attempt.score = None

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from courses import completion, services
 from courses.access import can_edit
 from courses.models import Course, CourseStatus, Enrolment, Lesson, Module, Topic
+from courses.outline import OutlineLesson, outline_for, outlines_for
 from courses.views import bp
 from lms.extensions import db
 from lms.forms import ActionForm
@@ -29,26 +32,41 @@ OUTLINE_LESSON_COLUMNS = (
 )
 
 
-def _load_course(slug: str) -> Course:
-    """The course with its modules and lessons in three statements, whatever their number."""
-    course = db.session.scalar(
-        select(Course)
-        .where(Course.slug == slug)
-        .options(
-            selectinload(Course.modules)
-            .selectinload(Module.lessons)
-            .load_only(*OUTLINE_LESSON_COLUMNS)
-        )
-    )
+# Statements of learner pages, built once (building one costs more than running it).
+_COURSE = select(Course).where(Course.slug == bindparam("slug"))
+_COURSE_WITH_MODULES = _COURSE.options(
+    selectinload(Course.modules).selectinload(Module.lessons).load_only(*OUTLINE_LESSON_COLUMNS)
+)
+_LESSON_TEXT = select(Lesson.published_html).where(Lesson.id == bindparam("lesson_id"))
+_DASHBOARD_ENROLMENTS = (
+    select(Enrolment)
+    .where(Enrolment.user_id == bindparam("user_id"))
+    .options(joinedload(Enrolment.course))
+    .order_by(Enrolment.completed_at.is_not(None), Enrolment.last_activity_at.desc())
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LessonPage(OutlineLesson):
+    """The lesson being read: its outline entry plus its published text."""
+
+    published_html: str = ""
+
+
+def _load_course(slug: str, with_modules: bool = True) -> Course:
+    """The course with its modules and lessons in three statements, whatever their number;
+    only the course row (one statement) when the page uses the cached outline instead."""
+    query = _COURSE_WITH_MODULES if with_modules else _COURSE
+    course = db.session.scalar(query, {"slug": slug})
     if course is None:
         abort(404)
     return course
 
 
-def _visible_course(slug: str) -> tuple[Course, Enrolment | None]:
+def _visible_course(slug: str, with_modules: bool = True) -> tuple[Course, Enrolment | None]:
     """A course the current user may see: published; archived if they were enrolled;
     a draft only for its authors. Anything else is 404."""
-    course = _load_course(slug)
+    course = _load_course(slug, with_modules)
     enrolment = (
         services.find_enrolment(current_user.id, course.id)
         if current_user.is_authenticated
@@ -135,11 +153,11 @@ def enrol(slug: str):
 @login_required
 def resume(slug: str):
     """Where the learner left off: the first lesson they have not finished."""
-    course, enrolment = _visible_course(slug)
+    course, enrolment = _visible_course(slug, with_modules=False)
     if enrolment is None:
         return redirect(url_for("courses.course", slug=course.slug))
     done = completion.done_lesson_ids(current_user.id, course.id)
-    lessons = [x for m in course.published_modules for x in m.published_lessons]
+    lessons = outline_for(course).lessons
     target = next((x for x in lessons if x.id not in done), lessons[0] if lessons else None)
     if target is None:
         return redirect(url_for("courses.course", slug=course.slug))
@@ -149,22 +167,34 @@ def resume(slug: str):
 @bp.route("/<slug>/lessons/<int:lesson_id>")
 @login_required
 def lesson(slug: str, lesson_id: int):
-    course, enrolment = _visible_course(slug)
+    course, enrolment = _visible_course(slug, with_modules=False)
     if enrolment is None and not can_edit(current_user, course):
         flash(_("Enrol in the course to read its lessons."), "info")
         return redirect(url_for("courses.course", slug=course.slug))
-    outline = [(m, m.published_lessons) for m in course.published_modules]
-    ordered = [x for _m, lessons in outline for x in lessons]
-    current = next((x for x in ordered if x.id == lesson_id), None)
-    if current is None:
+    cached = outline_for(course)
+    index = cached.index_of(lesson_id)
+    if index is None:
         abort(404)
-    index = ordered.index(current)
+    ordered = cached.lessons
+    # The text is the one thing of the lesson not in the outline: one statement.
+    text = db.session.scalar(_LESSON_TEXT, {"lesson_id": lesson_id})
+    entry = ordered[index]
+    current = LessonPage(
+        entry.id,
+        entry.module_id,
+        entry.course_id,
+        entry.published_title,
+        entry.published_position,
+        entry.published_minutes,
+        entry.published_revision,
+        published_html=text or "",
+    )
     done = completion.done_lesson_ids(current_user.id, course.id) if enrolment else set()
     return render_template(
         "courses/lesson.html",
         course=course,
         lesson=current,
-        outline=outline,
+        outline=[(m, m.published_lessons) for m in cached.modules],
         done=done,
         previous=ordered[index - 1] if index > 0 else None,
         next=ordered[index + 1] if index + 1 < len(ordered) else None,
@@ -214,19 +244,16 @@ def lesson_done(slug: str, lesson_id: int):
 
 def dashboard_context(user) -> dict:  # noqa: ANN001
     """Each enrolled course with its progress and what is still missing."""
-    enrolments = db.session.scalars(
-        select(Enrolment)
-        .where(Enrolment.user_id == user.id)
-        .options(
-            selectinload(Enrolment.course)
-            .selectinload(Course.modules)
-            .selectinload(Module.lessons)
-            .load_only(*OUTLINE_LESSON_COLUMNS)
-        )
-        .order_by(Enrolment.completed_at.is_not(None), Enrolment.last_activity_at.desc())
-    ).all()
+    enrolments = db.session.scalars(_DASHBOARD_ENROLMENTS, {"user_id": user.id}).all()
+    # Outlines come from the per-process cache (published content only, the same for all).
+    outlines = outlines_for([e.course for e in enrolments])
     done = completion.done_lesson_ids_by_course(user.id, [e.course_id for e in enrolments])
-    items = [completion.course_progress(e.course, user, e, done[e.course_id]) for e in enrolments]
+    items = [
+        completion.course_progress(
+            e.course, user, e, done[e.course_id], outline=outlines[e.course_id]
+        )
+        for e in enrolments
+    ]
     return {"items": items}
 
 

@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
-from courses.models import Course, Module
+from courses.models import Course
+from courses.outline import outline_for
 from lms.extensions import db
 from lms.forms import ActionForm
 from lms.models import utcnow
@@ -24,10 +25,10 @@ def _quiz_or_404(quiz_id: int) -> tuple[Quiz, Course]:
     course = db.session.get(Course, quiz.course_id) if quiz else None
     if quiz is None or course is None or course.version == 0:
         abort(404)
-    if quiz.module_id is not None:
-        module = db.session.get(Module, quiz.module_id)
-        if module is None or not module.is_published:
-            abort(404)
+    if quiz.module_id is not None and quiz.module_id not in {
+        m.id for m in outline_for(course).modules
+    }:
+        abort(404)  # the module is not (or no longer) published
     return quiz, course
 
 
@@ -135,8 +136,10 @@ def attempt(attempt_id: int):
         try:
             if request.form.get("action") == "submit":
                 services.submit_attempt(attempt, responses)
+                # Built before the commit, which expires the attempt (no reload afterwards).
+                review_url = url_for("quizzes.review", attempt_id=attempt.id)
                 db.session.commit()
-                return redirect(url_for("quizzes.review", attempt_id=attempt.id))
+                return redirect(review_url)
             services.save_answers(attempt, responses)
         except services.InvalidAnswers as error:
             db.session.rollback()
