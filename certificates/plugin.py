@@ -26,10 +26,31 @@ class CertificatesPlugin(Plugin):
     def init_app(self, app: Flask) -> None:
         from certificates import handlers
         from courses.signals import course_completed
-        from lms.signals import get_menu_items  # noqa: F401 - wired below once views exist
+        from lms.signals import get_menu_items, get_template_hook
 
         self.connect(course_completed, handlers.issue_on_completion)
-        # self.connect(get_menu_items, handlers.menu_items)  # wired once the views exist
+        from certificates import privacy  # GDPR data download and erasure (lms/privacy.py)
+        from lms.signals import get_personal_data, user_erased
+
+        self.connect(get_personal_data, privacy.personal_data)
+        self.connect(user_erased, privacy.anonymise_certificates)
+        from certificates import indicators  # the grant report's sources (lms.reports)
+        from lms.signals import get_evidence_files, get_report_indicators
+
+        self.connect(get_report_indicators, indicators.report_sources)
+        self.connect(get_evidence_files, indicators.evidence_files)
+        self.connect(get_menu_items, handlers.menu_items)
+        hooks = {
+            "head": handlers.stylesheet,
+            "course-completed": handlers.course_completed,
+            "home-learner": handlers.learner_home,
+            "company-detail": handlers.company_certificates,
+            "admin-overview": handlers.admin_overview,
+            "admin-nav": handlers.admin_nav,
+            "footer-links": handlers.footer_link,
+        }
+        for hook, receiver in hooks.items():
+            self.connect(get_template_hook, receiver, sender=hook)
 
     def get_blueprints(self):  # noqa: ANN201
         from certificates.views import bp

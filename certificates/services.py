@@ -206,7 +206,11 @@ def _first_issue(user_id: int, course_id: int, version: int) -> Certificate | No
 def render_document(certificate: Certificate) -> CertificateDocument | None:
     """Render the PDF once and keep it with its SHA-256. A rendering failure is logged and
     leaves the certificate without a document (issuance must not fail the learner's request);
-    `document_bytes` renders it on first download instead."""
+    `document_bytes` renders it on first download instead. Never for a certificate whose
+    learner's data was erased: its document is gone for good (the hash stays, so the learner's
+    own copy still verifies)."""
+    if certificate.anonymised_at is not None:
+        return None
     try:
         data = pdf.render_certificate_pdf(
             certificate.snapshot,
@@ -357,13 +361,15 @@ def verification(certificate: Certificate, today: date | None = None) -> Verific
 def pending_enrolments(course_id: int | None = None) -> list[Enrolment]:
     """Completed enrolments whose course version has no certificate yet (completions recorded
     before the plugin was enabled), oldest first. The caller issues them one by one."""
+    version = func.coalesce(Enrolment.completed_version, Course.version)  # as issue_certificate
     issued = select(Certificate.id).where(
         Certificate.user_id == Enrolment.user_id,
         Certificate.course_id == Enrolment.course_id,
-        Certificate.course_version == func.coalesce(Enrolment.completed_version, 0),
+        Certificate.course_version == version,
     )
     query = (
         select(Enrolment)
+        .join(Course, Course.id == Enrolment.course_id)
         .where(Enrolment.completed_at.is_not(None), ~issued.exists())
         .order_by(Enrolment.completed_at, Enrolment.id)
     )

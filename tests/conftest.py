@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-production-checks"
+#: The certificates' signing key of every test app and test server (never the instance folder).
+TEST_KEY_FILE = str(Path(tempfile.gettempdir()) / "lms-tests" / "certificates-ed25519.pem")
 PASSWORD = "correct-horse-battery"
 
 
@@ -88,6 +92,7 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "SERVER_NAME": None,
         "DEFAULT_LANGUAGE": "en",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast; production uses scrypt
+        "CERTIFICATES_KEY_FILE": TEST_KEY_FILE,
         **overrides,
     }
     app = create_app(config)
@@ -314,6 +319,21 @@ def route_arguments(app: Flask, users: dict[str, User], create_course) -> dict[s
         db.session.commit()
         arguments.update(slug=course.slug, course_id=course.id, module_id=module.id,
                          lesson_id=lesson.id, media_id=media.id, name=media.name)
+        from datetime import timedelta
+
+        from courses import events as course_events
+        from lms.models import utcnow
+
+        # A session of the matrix course in a week, run by its trainer.
+        event = course_events.create_event(
+            course_events.EventData(
+                title="Matrix session", event_type="webinar", topic="circular-economy",
+                starts_at=utcnow() + timedelta(days=7), duration_minutes=60, course_id=course.id,
+            ),
+            by=users["trainer"],
+        )
+        db.session.commit()
+        arguments["event_id"] = event.id
     if "quizzes" in app.extensions["lms_plugins"]:
         from quizzes import services as quiz_services
 

@@ -10,3 +10,5 @@ bp = Blueprint(
     static_folder="../static/certificates",
     static_url_path="/certificates/static",
 )
+
+from certificates.views import credentials, learner, public, register  # noqa: E402, F401

@@ -45,7 +45,7 @@ def start_gunicorn(
     port = free_port()
     log_dir = log_dir or Path(os.environ.get("TMPDIR", "/tmp"))
     log_path = log_dir / f"gunicorn-{port}.log"
-    from tests.conftest import TEST_SECRET
+    from tests.conftest import TEST_KEY_FILE, TEST_SECRET
 
     process_env = {
         **os.environ,
@@ -54,6 +54,7 @@ def start_gunicorn(
         "LMS_ENV": "testing",
         "LMS_DEFAULT_LANGUAGE": "en",
         "LMS_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "LMS_CERTIFICATES_KEY_FILE": TEST_KEY_FILE,
         **(env or {}),
     }
     log_file = log_path.open("w")
