@@ -162,6 +162,11 @@ class CourseForm(Form):
     complete_on_scroll = BooleanField(
         _l("Mark a lesson as read when the learner reaches its end"), default=True
     )
+    required_sessions = IntegerField(
+        _l("Live sessions a learner must attend to complete the course"),
+        default=0,
+        validators=[Optional(), NumberRange(0, 50)],
+    )
 
     def outcomes(self) -> list[str]:
         return [

@@ -14,6 +14,7 @@ DEMO_PACKAGES = Path(__file__).resolve().parent / "demo"
 
 def menu_items(sender: object, user, **kwargs: object) -> list[MenuItem]:  # noqa: ANN001
     items = [MenuItem(_l("Courses"), "courses.catalogue", order=10)]
+    items.append(MenuItem(_l("Events"), "courses.events", order=15))
     if user.is_authenticated:
         items.append(MenuItem(_l("My learning"), "courses.dashboard", order=20))
         if user.has_role("trainer", "admin"):
@@ -78,3 +79,6 @@ def load_demo_courses(sender, users: dict, companies: list, **kwargs: object) ->
         ]
         for lesson in ordered if lessons == -1 else ordered[:lessons]:
             services.complete_lesson(user, lesson)
+    from courses.events import load_demo_events
+
+    load_demo_events(users)

@@ -80,6 +80,7 @@ class Course(db.Model):
         CheckConstraint(_in("language", ("bg", "en")), name="language"),
         CheckConstraint(_in("delivery_mode", DeliveryMode), name="delivery_mode"),
         CheckConstraint(_in("status", CourseStatus), name="status"),
+        CheckConstraint("required_sessions BETWEEN 0 AND 50", name="required_sessions"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +102,8 @@ class Course(db.Model):
     validity_months: Mapped[int | None] = mapped_column(Integer)
     # Mark a lesson done when the learner reaches its end (otherwise only the button does).
     complete_on_scroll: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Live sessions of this course a learner must attend to complete it (courses/events.py).
+    required_sessions: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(10), default=CourseStatus.DRAFT)
     version: Mapped[int] = mapped_column(Integer, default=0)  # 0: never published
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -280,3 +283,162 @@ class ModuleCompletion(db.Model):
         ForeignKey("courses_course.id", ondelete="CASCADE"), index=True
     )
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- live sessions, registrations, attendance and surveys ---------------------------------
+# (services in courses/events.py and courses/surveys.py; migration 0006_sessions)
+
+
+class EventType(enum.StrEnum):
+    WEBINAR = "webinar"
+    SEMINAR = "seminar"
+    TRAINING = "training"
+    CONFERENCE = "conference"
+    WORKSHOP = "workshop"
+
+
+class EventStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+#: The longest event: a three-day conference, in minutes.
+MAX_EVENT_MINUTES = 3 * 24 * 60
+
+
+class LiveEvent(db.Model):
+    """A webinar, seminar, training, workshop or conference. With a course it is a session of
+    that course (contact hours); without one it is an awareness event."""
+
+    __tablename__ = "courses_event"
+    __table_args__ = (
+        CheckConstraint(_in("event_type", EventType), name="event_type"),
+        CheckConstraint(_in("topic", Topic), name="topic"),
+        CheckConstraint(_in("delivery_mode", DeliveryMode), name="delivery_mode"),
+        CheckConstraint(_in("status", EventStatus), name="status"),
+        CheckConstraint(
+            f"duration_minutes BETWEEN 1 AND {MAX_EVENT_MINUTES}", name="duration_minutes"
+        ),
+        CheckConstraint("capacity IS NULL OR capacity BETWEEN 1 AND 100000", name="capacity"),
+        Index("ix_courses_event_starts_at", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    event_type: Mapped[str] = mapped_column(String(12), default=EventType.WEBINAR)
+    topic: Mapped[str] = mapped_column(String(40))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    delivery_mode: Mapped[str] = mapped_column(String(10), default=DeliveryMode.ONLINE)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    recording_url: Mapped[str] = mapped_column(String(500), default="")
+    with_ict_norway: Mapped[bool] = mapped_column(Boolean, default=False)
+    partner: Mapped[str] = mapped_column(String(200), default="")  # other partners, as text
+    capacity: Mapped[int | None] = mapped_column(Integer)  # None: no limit
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses_course.id", ondelete="CASCADE"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default=EventStatus.SCHEDULED)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    course: Mapped[Course | None] = relationship()
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+    @property
+    def is_awareness(self) -> bool:
+        return self.course_id is None
+
+
+class EventRegistration(db.Model):
+    __tablename__ = "courses_event_registration"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("courses_event.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class Attendance(db.Model):
+    """Someone was there: a user, or a guest known only by name and email (a walk-in, or an
+    imported row whose email matches no account)."""
+
+    __tablename__ = "courses_attendance"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        CheckConstraint(f"minutes IS NULL OR minutes BETWEEN 0 AND {MAX_EVENT_MINUTES}",
+                        name="minutes"),
+        CheckConstraint(_in("source", ("manual", "csv")), name="source"),
+        CheckConstraint("user_id IS NOT NULL OR name <> ''", name="someone"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("courses_event.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    company: Mapped[str] = mapped_column(String(200), default="")
+    # The user's company when they attended (reports count the company they worked for).
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("company.id", ondelete="SET NULL"), index=True
+    )
+    minutes: Mapped[int | None] = mapped_column(Integer)  # None: the whole event
+    source: Mapped[str] = mapped_column(String(10), default="manual")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+
+
+class SkillsAssessment(db.Model):
+    """A learner's self-assessment for a course, before or after it: 1 to 5 per learning
+    outcome (`answers` maps the outcome as asked to the rating; `average` is their mean)."""
+
+    __tablename__ = "courses_skills_assessment"
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", "phase"),
+        CheckConstraint(_in("phase", ("before", "after")), name="phase"),
+        CheckConstraint("average BETWEEN 1 AND 5", name="average"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses_course.id", ondelete="CASCADE"), index=True
+    )
+    phase: Mapped[str] = mapped_column(String(6))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    average: Mapped[Decimal] = mapped_column(Numeric(4, 2))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EventFeedback(db.Model):
+    """Satisfaction after an attended event (1 to 5) with an optional comment."""
+
+    __tablename__ = "courses_event_feedback"
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("courses_event.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    satisfaction: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

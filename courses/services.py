@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from courses import completion
@@ -40,7 +40,7 @@ from lms.services import ServiceError
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Words the courses URLs use after /courses/, so no course can hide a page.
-RESERVED_SLUGS = {"my", "manage", "progress", "media", "static", "new", "import", "export"}
+RESERVED_SLUGS = {"my", "manage", "progress", "media", "static", "new", "import", "export", "events"}
 MAX_MEDIA_BYTES = 2 * 1024 * 1024
 MAX_LESSON_CHARS = 200_000
 
@@ -449,10 +449,14 @@ def archive_course(course: Course) -> None:
 # --- enrolment and progress ---------------------------------------------------------------
 
 
+_FIND_ENROLMENT = select(Enrolment).where(
+    Enrolment.user_id == bindparam("user_id"), Enrolment.course_id == bindparam("course_id")
+)
+
+
 def find_enrolment(user_id: int, course_id: int) -> Enrolment | None:
-    return db.session.scalar(
-        select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
-    )
+    # A statement built once: this runs on every lesson, quiz and course page.
+    return db.session.scalar(_FIND_ENROLMENT, {"user_id": user_id, "course_id": course_id})
 
 
 def enrol(user: User, course: Course, by: User | None = None) -> Enrolment:
@@ -528,24 +532,34 @@ def update_completion(user: User, enrolment: Enrolment) -> completion.CourseProg
     (unique constraints and a conditional update make concurrent calls safe)."""
     course = enrolment.course
     progress = completion.course_progress(course, user, enrolment)
-    recorded = set(
-        db.session.scalars(
-            select(ModuleCompletion.module_id).where(
-                ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id
+    # The cached published outline: no module or lesson rows are loaded unless one completes,
+    # and what was recorded is only read when some module has all its requirements met.
+    done_modules = [
+        entry
+        for entry in (progress.outline.modules if progress.outline else course.published_modules)
+        if progress.module_requirements(entry) and progress.module_done(entry)
+    ]
+    recorded = (
+        set(
+            db.session.scalars(
+                select(ModuleCompletion.module_id).where(
+                    ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id
+                )
             )
         )
+        if done_modules
+        else set()
     )
-    for module in course.published_modules:
-        if module.id in recorded or not progress.module_requirements(module):
-            continue
-        if progress.module_done(module):
+    for entry in done_modules:
+        if entry.id not in recorded:
             try:
                 with db.session.begin_nested():
                     db.session.add(
-                        ModuleCompletion(user_id=user.id, module_id=module.id, course_id=course.id)
+                        ModuleCompletion(user_id=user.id, module_id=entry.id, course_id=course.id)
                     )
             except IntegrityError:
                 continue
+            module = db.session.get(Module, entry.id)
             module_completed.send(module, user=user, enrolment=enrolment)
     if progress.all_done and enrolment.completed_at is None:
         result = db.session.execute(

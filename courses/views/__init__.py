@@ -12,4 +12,12 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
-from courses.views import authoring, learning, media, packages, progress  # noqa: E402, F401
+from courses.views import (  # noqa: E402, F401
+    authoring,
+    events,
+    learning,
+    media,
+    packages,
+    progress,
+    surveys,
+)

@@ -26,7 +26,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import MultiDict
 
-from courses import services
+from courses import events, services
 from courses.access import can_edit
 from courses.forms import (
     DELIVERY_LABELS,
@@ -201,6 +201,7 @@ def _course_form_data(course: Course) -> dict:
         "assessment": course.assessment,
         "validity_months": course.validity_months,
         "complete_on_scroll": course.complete_on_scroll,
+        "required_sessions": course.required_sessions,
     }
 
 
@@ -452,6 +453,7 @@ def manage_new():
         if _course_errors(form, data, None):
             try:
                 course = services.create_course(data, owners=[current_user._get_current_object()])
+                events.set_required_sessions(course, form.required_sessions.data)
             except ServiceError as error:
                 db.session.rollback()
                 _add_error(form, error.field, error.message, "title")
@@ -482,6 +484,7 @@ def manage_course(slug: str):
         if _course_errors(form, data, course):
             try:
                 services.update_course(course, data)
+                events.set_required_sessions(course, form.required_sessions.data)
             except ServiceError as error:
                 db.session.rollback()
                 _add_error(form, error.field, error.message, "title")
