@@ -190,14 +190,22 @@ _LEARNER_COLUMNS = (User.id, User.name, User.email, User.job_role, User.active)
 
 def company_member_ids(company_id: int) -> Select:
     """The ids of a company's members, as a subquery (no list of ids travels to Python)."""
-    return select(Membership.user_id).where(Membership.company_id == company_id)
+    return (
+        select(Membership.user_id)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.company_id == company_id, User.erased_at.is_(None))
+    )
 
 
 def is_member(company_id: int, user_id: int) -> bool:
     return (
         db.session.scalar(
-            select(Membership.id).where(
-                Membership.company_id == company_id, Membership.user_id == user_id
+            select(Membership.id)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Membership.company_id == company_id,
+                Membership.user_id == user_id,
+                User.erased_at.is_(None),  # restricted people are hidden from coordinators
             )
         )
         is not None
@@ -214,7 +222,7 @@ def company_matrix(company: Company) -> CompanyMatrix:
     members = db.session.execute(
         select(*_LEARNER_COLUMNS)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.company_id == company.id)
+        .where(Membership.company_id == company.id, User.erased_at.is_(None))  # restricted
     ).all()
     rows = {m.id: LearnerRow(_learner(m)) for m in sorted(members, key=_by_name)}
     member_ids = company_member_ids(company.id)
@@ -273,7 +281,7 @@ def course_learners(course: Course) -> list[CourseLearnerRow]:
         )
         .join(User, User.id == Enrolment.user_id)
         .outerjoin(Company, Company.id == Enrolment.company_id)
-        .where(Enrolment.course_id == course.id)
+        .where(Enrolment.course_id == course.id, User.erased_at.is_(None))  # restricted
     ).all()
     enrolments.sort(key=_by_name)
     if not enrolments:
@@ -362,7 +370,9 @@ def member_choices(company_id: int) -> list[tuple[int, str]]:
     rows = db.session.execute(
         select(User.id, User.name, User.email)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.company_id == company_id, User.active.is_(True))
+        .where(
+            Membership.company_id == company_id, User.active.is_(True), User.erased_at.is_(None)
+        )
     ).all()
     return [(r.id, f"{r.name} ({r.email})") for r in sorted(rows, key=_by_name)]
 

@@ -34,6 +34,8 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from lms.privacy import CONSENT_LABELS
+
 
 def choices(pairs: list[tuple[object, object]]) -> list[SelectChoice]:
     """WTForms choices from (value, label) pairs."""
@@ -139,6 +141,10 @@ class RegisterForm(ProfileFields, Form):
         _l("I have read the privacy notice."),
         validators=[DataRequired(message=_l("Please confirm that you have read it."))],
     )
+    # Optional consents, unticked by default; recorded with the notice version (lms.privacy).
+    consent_photos = BooleanField(CONSENT_LABELS["photos"])
+    consent_publication = BooleanField(CONSENT_LABELS["publication"])
+    consent_newsletter = BooleanField(CONSENT_LABELS["newsletter"])
 
 
 class ProfileForm(ProfileFields, Form):

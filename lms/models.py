@@ -77,6 +77,11 @@ class User(UserMixin, db.Model):
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Privacy (see lms/privacy.py): `erased_at` is set when an erasure request is carried out
+    # (identifying data erased, the rest restricted to audit exports); `anonymised_at` when
+    # `lms purge-expired` cut the remaining link after the retention date.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     role_rows: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -271,6 +276,50 @@ class ThrottleEvent(db.Model):
     scope: Mapped[str] = mapped_column(String(40))
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+#: Optional consents asked at registration and on the account's privacy page (DOMAIN.md).
+CONSENT_KINDS = ("photos", "publication", "newsletter")
+CONSENT_SOURCES = ("registration", "account", "erasure")
+ERASURE_STATUSES = ("pending", "done", "cancelled")
+
+
+class ConsentRecord(db.Model):
+    """One given or withdrawn consent, with the version of the consent text the person saw.
+
+    An append-only history: the current state of a consent is its newest record (no record:
+    not given). Kept after erasure as proof of what was consented to, and when."""
+
+    __tablename__ = "consent_record"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CONSENT_KINDS), name="kind"),
+        CheckConstraint(_in("source", CONSENT_SOURCES), name="source"),
+        Index("ix_consent_record_user_kind_at", "user_id", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20), default="account")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ErasureRequest(db.Model):
+    """A person's request to erase their data, carried out (or cancelled) by a cluster admin."""
+
+    __tablename__ = "erasure_request"
+    __table_args__ = (CheckConstraint(_in("status", ERASURE_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    processed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 def count_users() -> int:

@@ -222,6 +222,8 @@ def end_all_sessions(user: User) -> None:
 def set_user_active(user: User, active: bool, by: User | None = None) -> None:
     if by is not None and by.id == user.id and not active:
         raise ServiceError(_l("You cannot deactivate your own account."))
+    if active and user.erased_at is not None:
+        raise ServiceError(_l("An erased account cannot be reactivated."))
     user.active = active
     if not active:
         user.session_version += 1

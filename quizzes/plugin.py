@@ -38,6 +38,11 @@ class QuizzesPlugin(Plugin):
         self.connect(get_template_hook, handlers.final_quiz_link, sender="course-outline-end")
         self.connect(get_template_hook, handlers.manage_links, sender="manage-course")
         self.connect(demo_data_requested, handlers.pass_demo_quizzes)
+        from lms.signals import get_personal_data, user_anonymised
+        from quizzes import privacy
+
+        self.connect(get_personal_data, privacy.personal_data)
+        self.connect(user_anonymised, privacy.anonymise)
 
     def get_blueprints(self):  # noqa: ANN201
         from quizzes.views import bp

@@ -193,7 +193,8 @@ def company_import(company_id: int):
 def users():
     q = _search_term()
     role = request.args.get("role", "")
-    query = select(User).order_by(User.name)
+    # Erased accounts are restricted (lms/privacy.py): listed only on the privacy page.
+    query = select(User).where(User.erased_at.is_(None)).order_by(User.name)
     if q:
         like = f"%{q}%"
         query = query.where(or_(User.name.ilike(like), User.email.ilike(like)))
@@ -262,6 +263,8 @@ def user_new():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user_edit(user_id: int):
     user = _get_or_404(User, user_id)
+    if user.erased_at is not None:  # restricted data: not shown, not editable (lms/privacy.py)
+        abort(404)
     form = _user_form(user)
     if form.validate_on_submit():
         company = db.session.get(Company, form.company_id.data) if form.company_id.data else None

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from lms import services
+from lms import privacy, services
 from lms.extensions import db
 from lms.forms import ActionForm, ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from lms.mail import send_mail
@@ -91,6 +91,12 @@ def register():
         )
         try:
             user = services.register_user(data, form.company_code.data)
+            consents = {
+                "photos": form.consent_photos.data,
+                "publication": form.consent_publication.data,
+                "newsletter": form.consent_newsletter.data,
+            }
+            privacy.set_consents(user, consents, source="registration")
         except services.ServiceError as error:
             db.session.rollback()
             getattr(form, error.field or "email", form.email).errors.append(error.message)

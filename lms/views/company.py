@@ -45,7 +45,8 @@ def detail(company_id: int):
     staff = db.session.scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.company_id == company.id)
+        # People whose data was erased are restricted: hidden here (kept for audit only).
+        .where(Membership.company_id == company.id, User.erased_at.is_(None))
         .order_by(User.name)
     ).all()
     return render_template(
