@@ -75,6 +75,9 @@ def _register_core(app: Flask) -> None:
 
     for blueprint in (main.bp, auth.bp, account.bp, admin.bp, company.bp, privacy.bp):
         app.register_blueprint(blueprint)
+    from lms.views import reports  # the grant report (lms.reports)
+
+    app.register_blueprint(reports.bp)
     app.cli.add_command(cli.lms_group)
     menu.connect_core_menu()
     privacy.connect_hooks()
@@ -94,10 +97,13 @@ def _register_core(app: Flask) -> None:
         from lms.forms import ActionForm, LanguageForm
 
         # formdata=None: layout forms only render; they never read (or choke on) the request.
-        return {
-            "logout_form": ActionForm(formdata=None),
-            "language_form": LanguageForm(formdata=None),
-        }
+        # Made once per request: template hooks render templates too, each asking again.
+        if "layout_forms" not in g:
+            g.layout_forms = {
+                "logout_form": ActionForm(formdata=None),
+                "language_form": LanguageForm(formdata=None),
+            }
+        return g.layout_forms
 
 
 def _wants_json() -> bool:

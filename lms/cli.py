@@ -116,6 +116,27 @@ def backup(path: Path) -> None:
     click.echo(f"Backup written to {path} ({path.stat().st_size} bytes).")
 
 
+@lms_group.command("purge-expired")
+@click.option("--dry-run", is_flag=True, help="Only say how many accounts would be anonymised.")
+def purge_expired(dry_run: bool) -> None:
+    """Anonymise erased accounts once PRIVACY_RETENTION_UNTIL has passed (see lms/privacy.py)."""
+    from lms import privacy
+
+    until = privacy.retention_until()
+    users = privacy.expired_users()
+    if not users:
+        click.echo(f"Nothing to anonymise (restricted data is kept until {until.isoformat()}).")
+        return
+    if dry_run:
+        click.echo(f"{len(users)} erased accounts would be anonymised.")
+        return
+    with click.progressbar(users, label="Anonymising erased accounts") as bar:
+        for user in bar:
+            privacy.anonymise_user(user)
+    db.session.commit()
+    click.echo(f"{len(users)} erased accounts anonymised.")
+
+
 @lms_group.command("check")
 def check() -> None:
     """Report configuration problems and the database state. Exit 1 on any error."""
@@ -172,3 +193,12 @@ def _migration_state() -> tuple[str, str]:
     if current != heads:
         return ("error", f"Schema at {sorted(current)}, newest is {sorted(heads)}: run db upgrade.")
     return ("ok", f"Schema is at the newest revision {', '.join(sorted(heads))}.")
+
+
+def _add_report_command() -> None:
+    from lms.reports.cli import report_command  # the grant report (lms.reports)
+
+    lms_group.add_command(report_command)
+
+
+_add_report_command()

@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     # months ago. EU GBER art. 22 default: 0 to 60; the programme's Bulgarian call used 6 to 48.
     "STARTUP_MIN_MONTHS": 0,
     "STARTUP_MAX_MONTHS": 60,
+    # Grant report: cumulative figures count from this date; periods are local dates here.
+    "REPORT_PROJECT_START": "2024-01-01",
+    "REPORT_TIME_ZONE": "Europe/Sofia",
     # Outgoing mail. Without MAIL_SERVER, mail is written to the log (development).
     "MAIL_SERVER": "",
     "MAIL_PORT": 587,
@@ -42,6 +45,16 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_SENDER": "ICT Greening Up <no-reply@ictcluster-burgas.example>",
     "DEFAULT_LANGUAGE": "bg",
     "LANGUAGES": "bg,en",
+    # Privacy. Personal data the grant audit needs (attendance, completions, certificates,
+    # gender and age band of participants) is kept, restricted, until this ISO date: the
+    # EEA and Norway Grants rules require project documents to be available for audit for
+    # years after the programme's final report, so the default leaves that margin. Set it to
+    # the date in the cluster's grant contract; `lms purge-expired` anonymises after it.
+    "PRIVACY_RETENTION_UNTIL": "2031-12-31",
+    # Version of the privacy notice and consent texts, stored with every consent given.
+    "PRIVACY_NOTICE_VERSION": "2026-11",
+    # Where people send privacy requests and questions (shown on the privacy notice).
+    "PRIVACY_CONTACT_EMAIL": "",
 }
 
 

@@ -30,6 +30,19 @@ user_deactivated = _signals.signal(
     "user-deactivated",
     doc="Sent by `services.set_user_active(False)`. Sender: the user; kwargs: by (the admin).",
 )
+user_erased = _signals.signal(
+    "user-erased",
+    doc="Sent by `privacy.erase_user` when an erasure request is carried out, inside its "
+    "transaction. Sender: the user (name and email already replaced); kwargs: by (the admin), "
+    "email (the erased address, to find copies of it). "
+    "Receivers erase or hide what they keep about the person (never commit; raise to abort).",
+)
+user_anonymised = _signals.signal(
+    "user-anonymised",
+    doc="Sent by `flask lms purge-expired` for an erased user whose retention period ended. "
+    "Sender: the user. Receivers delete the detail that still links records to the person; "
+    "counted facts (enrolments, completions, certificates) stay for the anonymous totals.",
+)
 demo_data_requested = _signals.signal(
     "demo-data-requested",
     doc="Sent by `flask lms demo` after the core demo data exists. Sender: the app; kwargs: "
@@ -48,8 +61,20 @@ get_template_hook = _signals.signal(
 )
 get_report_indicators = _signals.signal(
     "get-report-indicators",
-    doc="Collector for the grant report. Sender: None; kwargs: period. Return Indicator "
-    "objects computed for the period.",
+    doc="Collector for the grant report. Sender: None; kwargs: period (lms.reports.Period). "
+    "Return lms.reports.Source objects (fact Selects the engine counts in SQL); see "
+    "lms/reports/__init__.py for the interface.",
+)
+get_evidence_files = _signals.signal(
+    "get-evidence-files",
+    doc="Collector for the report's evidence pack ZIP. Sender: None; kwargs: period. Return "
+    "lms.reports.EvidenceFile objects (name in the ZIP, callable giving the bytes).",
+)
+get_personal_data = _signals.signal(
+    "get-personal-data",
+    doc="Collector for a person's data download (GDPR art. 15 and 20). Sender: the user. "
+    'Return a dict {"section name": JSON-serialisable data} of what the plugin keeps about '
+    "them (only their own data, never answer keys or other people's).",
 )
 get_check_results = _signals.signal(
     "get-check-results",
