@@ -100,10 +100,29 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it into a new one and dropping the old one
+            # (Alembic's batch mode). With foreign keys enforced, dropping the old table would
+            # cascade-delete every row that refers to it (e.g. course owners when a column of
+            # `user` changes). Enforcement is switched off for the migration (the pragma only
+            # works outside a transaction) and the references are checked at the end instead.
+            # Through the driver's own connection: SQLAlchemy would first emit our BEGIN
+            # (lms.database), inside which the pragma silently does nothing.
+            raw = connection.connection.dbapi_connection
+            raw.execute("PRAGMA foreign_keys=OFF")
+            if raw.execute("PRAGMA foreign_keys").fetchone()[0] != 0:
+                raise RuntimeError("could not switch off SQLite foreign keys for the migration")
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -7,52 +7,20 @@ import pytest
 from sqlalchemy import func, select
 
 from lms.extensions import db
-from tests.conftest import PASSWORD, make_app
+from tests.conftest import PASSWORD
 from tests.support.http import Session
+from tests.support.seed import seeded_app
 from tests.support.servers import start_gunicorn, stop_server
 
 pytestmark = pytest.mark.server
 
 
 def test_database_outage_and_recovery(private_postgres, tmp_path):
-    from flask_migrate import upgrade
-
     from certificates.models import Certificate
-    from courses import services as course_services
     from courses.models import Course, Enrolment, Lesson, LessonProgress
-    from lms import services
 
-    app = make_app(private_postgres.url)
+    app = seeded_app(private_postgres.url, slug="outage")
     with app.app_context():
-        upgrade()
-        learner = services.create_user(
-            services.UserData(email="learner@example.org", name="Outage Learner", password=PASSWORD)
-        )
-        trainer = services.create_user(
-            services.UserData(
-                email="t@example.org", name="T", password=PASSWORD, roles=("trainer",)
-            )
-        )
-        course = course_services.create_course(
-            course_services.CourseData(
-                slug="outage",
-                title="Outage",
-                topic="circular-economy",
-                language="en",
-                summary="s",
-                contact_hours=1,
-                self_study_hours=1,
-                learning_outcomes=["Survive."],
-                greencomp=["2.1"],
-            ),
-            owners=[trainer],
-        )
-        module = course_services.add_module(course, "M")
-        course_services.add_lesson(module, "L1", "One.", 5)
-        course_services.add_lesson(module, "L2", "Two.", 5)
-        course_services.publish_course(course)
-        course_services.enrol(learner, course)
-        db.session.commit()
         lessons = list(db.session.scalars(select(Lesson.id).order_by(Lesson.id)))
         db.session.remove()
         db.engine.dispose()
