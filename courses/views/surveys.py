@@ -116,8 +116,9 @@ def skills_prompt_hook(
     phase = surveys.next_phase(current_user, course, enrolment)
     if phase is None:
         return ""
-    if sender == "course-outline-end" and phase == "after":
-        return ""  # shown with the completion message instead
+    completed = enrolment is not None and enrolment.completed_at is not None
+    if sender == "course-outline-end" and (phase == "after" or completed):
+        return ""  # shown once, with the completion message, when the course is complete
     return render_template("courses/surveys/_prompt.html", course=course, phase=phase)
 
 

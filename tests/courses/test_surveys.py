@@ -86,6 +86,13 @@ def test_ratings_outside_one_to_five_are_refused(client, users, course, answers)
     assert count(SkillsAssessment) == 0
 
 
+def test_before_assessment_of_a_completed_course_is_offered_once(client, users, course):
+    complete(course, users["learner"])
+    login(client, "learner@example.org")
+    page = client.get("/courses/skills-course").get_data(as_text=True)
+    assert page.count('class="panel skills-prompt"') == 1
+
+
 def test_after_assessment_opens_on_completion(client, users, course):
     login(client, "learner@example.org")
     before = {"phase": "before", "q0": "2", "q1": "2"}
@@ -95,7 +102,7 @@ def test_after_assessment_opens_on_completion(client, users, course):
     assert response.status_code == 400 and count(SkillsAssessment) == 1
     complete(course, users["learner"])
     page = client.get("/courses/skills-course").get_data(as_text=True)
-    assert "How would you rate your skills now?" in page
+    assert page.count("How would you rate your skills now?") == 1  # once, with the completion
     assert post_form(client, "/courses/skills-course/skills", after).status_code == 302
     rows = {r.phase: r.average for r in db.session.scalars(select(SkillsAssessment))}
     assert rows == {"before": Decimal("2.00"), "after": Decimal("4.50")}
