@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.exports import safe_filename
@@ -91,55 +92,25 @@ def _figure(draw, chart: Chart) -> dict:  # noqa: ANN001
 
 
 def _charts(report) -> list[dict]:  # noqa: ANN001
+    """The trend of completions by month, then one bar chart per split worth seeing."""
     language = _language()
     charts = []
     completed = report.indicator("participants_completed")
     if completed is not None:
-        charts.append(
-            _figure(
-                columns,
-                Chart(
-                    "chart-trend",
-                    _("%(name)s by month", name=completed.name(language)),
-                    completed.months,
-                ),
-            )
-        )
-        if "gender" in completed.splits:
-            charts.append(
-                _figure(
-                    bars,
-                    Chart(
-                        "chart-gender",
-                        _("%(name)s by gender", name=completed.name(language)),
-                        [(value_label(k), v) for k, v in completed.splits["gender"].items()],
-                    ),
-                )
-            )
-    companies = report.indicator("enterprises_supported")
-    if companies is not None and "size_class" in companies.splits:
-        charts.append(
-            _figure(
-                bars,
-                Chart(
-                    "chart-size",
-                    _("%(name)s by size class", name=companies.name(language)),
-                    [(value_label(k), v) for k, v in companies.splits["size_class"].items()],
-                ),
-            )
-        )
-    hours = report.indicator("training_hours")
-    if hours is not None and "topic" in hours.splits:
-        charts.append(
-            _figure(
-                bars,
-                Chart(
-                    "chart-topic",
-                    _("%(name)s by topic", name=hours.name(language)),
-                    [(value_label(k), v) for k, v in hours.splits["topic"].items()],
-                ),
-            )
-        )
+        title = _("%(name)s by month", name=completed.name(language))
+        charts.append(_figure(columns, Chart("chart-trend", title, completed.months)))
+    splits = (
+        ("participants_completed", "gender", "chart-gender", _l("%(name)s by gender")),
+        ("enterprises_supported", "size_class", "chart-size", _l("%(name)s by size class")),
+        ("training_hours", "topic", "chart-topic", _l("%(name)s by topic")),
+    )
+    for key, split, chart_id, title in splits:
+        indicator = report.indicator(key)
+        if indicator is None or split not in indicator.splits:
+            continue
+        items = [(value_label(k), v) for k, v in indicator.splits[split].items()]
+        name = str(title) % {"name": indicator.name(language)}
+        charts.append(_figure(bars, Chart(chart_id, name, items)))
     return charts
 
 
