@@ -12,6 +12,8 @@
   of 1,000 questions against reading and splitting the file.
 - Certificates (#5): see bench/certificates.py (PDF rendering against ReportLab, download of a
   stored PDF against the hello GET, bulk issuance of --certificates N, default 1,000).
+- Load (#7): see bench/load.py (the journeys at once for --load-seconds N, default 180, on
+  SQLite, and on PostgreSQL too when LMS_TEST_POSTGRES_URL is set; 0 skips it).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 from bench import certificates as certificate_bench
+from bench import load as load_bench
 from bench import quizzes as quiz_bench
 from bench.driver import ROOT, Gunicorn, Result, load, login_cookie, request
 from bench.queries import _app, count_home_page_queries, count_lesson_and_matrix_queries
@@ -72,6 +75,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument(
         "--certificates", type=int, default=1000, help="certificates to issue in bulk"
+    )
+    parser.add_argument(
+        "--load-seconds", type=float, default=180, help="load test per database (0: skip)"
     )
     args = parser.parse_args()
     results: dict[str, object] = {"seconds": args.seconds, "clients": args.clients}
@@ -171,11 +177,18 @@ def main() -> None:
         )
         results["courses_queries"] = courses
 
+    load_ok = True
+    if args.load_seconds > 0:
+        print(f"\nLoad test (#7, bench/load.py): {args.load_seconds:.0f} s per database")
+        load_ok, results["load"] = load_bench.run_all(seconds=args.load_seconds)
+
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (out / f"bench-{stamp}.json").write_text(json.dumps(results, indent=2))
     print(f"\nSaved bench-results/bench-{stamp}.json")
+    if not load_ok:
+        sys.exit("The load test failed (see its FAIL lines above).")
 
 
 if __name__ == "__main__":
