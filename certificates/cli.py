@@ -95,9 +95,9 @@ def issue_pending_command(slug: str | None) -> None:
                     present += 1
                     continue
                 certificate = services.issue_certificate(enrolment)
-                has_document = certificate.document is not None
                 code = certificate.code
-                db.session.commit()
+                db.session.commit()  # renders and stores the PDF once committed
+                has_document = certificate.document is not None
             except services.CertificateError as error:
                 db.session.rollback()
                 failures.append(Failure(enrolment_id, _describe(enrolment_id), str(error.message)))

@@ -3,6 +3,10 @@
 Issuance is idempotent by construction: the first certificate for a learner and course version
 is the row with ``sequence`` 0, inserted inside a savepoint, so when several requests (or
 workers, or the CLI) issue at once exactly one insert wins and the others find its row.
+
+The PDF is rendered after the issuing transaction commits (`render_after_commit`), not inside
+it: rendering takes a few hundred milliseconds, and on SQLite every other writer would wait
+behind the issuing request's lock all that time.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from typing import Any
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from certificates import pdf
 from certificates.models import Certificate, CertificateDocument, Status
@@ -187,7 +192,7 @@ def issue_certificate(enrolment: Enrolment) -> Certificate:
         if existing is None:  # pragma: no cover - the constraint says it exists
             raise
         return existing
-    render_document(certificate)
+    render_after_commit(certificate)
     certificate_issued.send(certificate)
     return certificate
 
@@ -226,6 +231,67 @@ def render_document(certificate: Certificate) -> CertificateDocument | None:
     db.session.add(document)
     db.session.flush()
     return document
+
+
+_PENDING = "certificates_to_render"
+
+
+def render_after_commit(certificate: Certificate) -> None:
+    """Render the certificate's PDF once the current transaction has committed (see the module
+    docstring). What the renderer needs is taken now, while the row is in memory, so nothing is
+    read from the database after the commit until the document is stored. If the transaction
+    rolls back, nothing is rendered."""
+    if certificate.anonymised_at is not None:
+        return
+    db.session.flush()  # the certificate's id
+    db.session.info.setdefault(_PENDING, []).append(
+        (certificate.id, certificate.snapshot, certificate.language, certificate.code)
+    )
+
+
+@event.listens_for(Session, "after_commit")
+def _render_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    engine = session.get_bind()
+    for certificate_id, snapshot, language, code in pending:
+        try:
+            data = pdf.render_certificate_pdf(
+                snapshot, language=language, verify_url=verify_url(), qr_url=verify_url(code)
+            )
+        except Exception:  # noqa: BLE001 - any renderer failure: keep the certificate, log it
+            log.exception("rendering the PDF of certificate %s failed", certificate_id)
+            continue
+        try:
+            # A connection of its own: the session's transaction has ended, and the stored
+            # document must not wait for the session's next commit.
+            with engine.begin() as connection:
+                connection.execute(
+                    insert(CertificateDocument).values(
+                        certificate_id=certificate_id,
+                        pdf=data,
+                        size=len(data),
+                        rendered_at=utcnow(),
+                    )
+                )
+                connection.execute(
+                    update(Certificate)
+                    .where(Certificate.id == certificate_id)
+                    .values(pdf_sha256=hashlib.sha256(data).hexdigest())
+                )
+        except IntegrityError:
+            pass  # a first download rendered it meanwhile: that document stands
+        except SQLAlchemyError:
+            # Busy or unreachable database: the first download renders it (document_bytes).
+            log.exception("storing the PDF of certificate %s failed", certificate_id)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction) -> None:  # noqa: ANN001
+    """A rolled-back or closed transaction renders nothing (a commit has already rendered)."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def document_bytes(certificate: Certificate) -> bytes | None:
@@ -305,7 +371,7 @@ def reissue(certificate: Certificate, reason: str, by: User | None) -> Certifica
         raise CertificateError(
             _l("Someone reissued this certificate at the same moment; reload the page.")
         ) from error
-    render_document(replacement)
+    render_after_commit(replacement)
     certificate_issued.send(replacement)
     return replacement
 
