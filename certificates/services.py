@@ -251,6 +251,8 @@ def render_after_commit(certificate: Certificate) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _render_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: the transaction itself has not committed yet
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return

@@ -20,7 +20,7 @@ def _count(model) -> int:  # noqa: ANN001
 
 @pytest.mark.sqlite_only
 def test_rendering_does_not_hold_the_write_lock(
-    app, database_url, users, create_course, complete_course, monkeypatch
+    app, database_url, users, create_course, monkeypatch
 ):
     """While the PDF renders, another connection can take SQLite's write lock at once."""
     path = make_url(database_url).database
@@ -40,7 +40,20 @@ def test_rendering_does_not_hold_the_write_lock(
         return real_render(*args, **kwargs)
 
     monkeypatch.setattr(pdf, "render_certificate_pdf", render_and_probe)
-    complete_course(users["learner"], create_course("rendered-later", modules=1, lessons=1))
+    course = create_course("rendered-later", modules=1, lessons=1)
+    other = create_course("same-transaction", modules=1, lessons=2)  # commits: made first
+    course_services.enrol(users["learner"], course)
+    course_services.complete_lesson(
+        users["learner"], course.published_modules[0].published_lessons[0]
+    )
+    # More work in the same transaction after the issuance, with a savepoint of its own: its
+    # release is not the commit, and nothing may render while the transaction holds the lock.
+    course_services.enrol(users["learner"], other)
+    course_services.complete_lesson(
+        users["learner"], other.published_modules[0].published_lessons[0]
+    )
+    assert could_write == []
+    db.session.commit()
 
     assert could_write == [True]
     certificate = db.session.scalar(select(Certificate))
