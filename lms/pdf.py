@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from xhtml2pdf import pisa
 
 try:  # a resource policy exists in hardened xhtml2pdf releases only
@@ -97,13 +99,27 @@ def html_to_pdf(
     return out.getvalue()
 
 
+#: Bidirectional overrides and isolates: a name holding them would print reading differently
+#: from what it is (as on certificates, each becomes a space).
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, str) and _BIDI_CONTROLS.search(value):
+        cleaned = _BIDI_CONTROLS.sub(" ", value)
+        return Markup(cleaned) if isinstance(value, Markup) else cleaned  # noqa: S704 - was markup
+    return value
+
+
 @functools.cache
 def template_environment(folder: Path) -> jinja2.Environment:
     """A private Jinja environment for one folder of PDF templates: nothing else is loaded,
-    every value is escaped and an undefined name is an error."""
+    every value is escaped (bidirectional controls removed) and an undefined name is an
+    error."""
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
+        finalize=_printable,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -108,50 +108,6 @@ def test_admin_creates_user_with_roles_and_company(app, users):
     assert user.roles == {"trainer", "learner", "coordinator"}
 
 
-def test_trainer_cannot_escalate_with_extra_form_fields(app, users):
-    client = app.test_client()
-    login(client, "trainer@example.org")
-    response = post_form(
-        client,
-        "/account/",
-        {"name": "Trainer", "language": "en", "roles": ["admin"], "is_admin": "1", "active": "1"},
-    )
-    assert response.status_code == 302
-    user = db.session.get(User, users["trainer"].id)
-    assert user.roles == {"trainer"}
-    assert post_form(client, f"/admin/users/{user.id}", {"roles": ["admin"]}).status_code == 403
-
-
-def test_role_removal_takes_effect_on_the_next_request(app, users):
-    admin = admin_client(app, users)
-    trainer_admin = app.test_client()
-    post_form(
-        admin,
-        f"/admin/users/{users['trainer'].id}",
-        {
-            "name": "T",
-            "email": "trainer@example.org",
-            "language": "en",
-            "roles": ["trainer", "admin"],
-            "company_id": "0",
-        },
-    )
-    login(trainer_admin, "trainer@example.org")
-    assert trainer_admin.get("/admin/").status_code == 200
-    post_form(
-        admin,
-        f"/admin/users/{users['trainer'].id}",
-        {
-            "name": "T",
-            "email": "trainer@example.org",
-            "language": "en",
-            "roles": ["trainer"],
-            "company_id": "0",
-        },
-    )
-    assert trainer_admin.get("/admin/").status_code == 403
-
-
 def test_admin_cannot_remove_own_admin_role_or_deactivate_self(app, users):
     client = admin_client(app, users)
     admin_id = users["admin"].id
@@ -248,19 +204,6 @@ def test_csv_import_refuses_binary_and_missing_columns(app, users):
     )
     assert "not UTF-8" in response.get_data(as_text=True)
     assert count(User) == before
-
-
-def test_coordinator_sees_only_own_company(app, users):
-    client = app.test_client()
-    login(client, "coordinator@example.org")
-    own = users["coordinator"].memberships[0].company_id
-    foreign = users["other_coordinator"].memberships[0].company_id
-    page = client.get(f"/company/{own}").get_data(as_text=True)
-    assert "learner@example.org" in page and "other.learner@example.org" not in page
-    assert client.get(f"/company/{foreign}").status_code == 404
-    assert client.get("/company/999999").status_code == 404
-    assert post_form(client, f"/company/{foreign}/invitation").status_code == 404
-    assert client.get("/admin/companies").status_code == 403
 
 
 def test_coordinator_renews_invitation_code(app, users):

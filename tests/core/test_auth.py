@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from lms.extensions import db
 from lms.models import Membership, User
-from tests.conftest import PASSWORD, csrf_token, login, logout, post_form
+from tests.conftest import PASSWORD, login, logout, post_form
 
 REGISTRATION = {
     "name": "Dimitar Ivanov",
@@ -93,55 +93,6 @@ def test_login_and_logout(client, create_user):
     assert "Log in" in client.get("/").get_data(as_text=True)
 
 
-def test_old_cookie_is_refused_after_logout(app, create_user):
-    create_user("ana@example.org")
-    client = app.test_client()
-    login(client, "ana@example.org")
-    stolen = client.get_cookie("lms_session").value
-    logout(client)
-    attacker = app.test_client()
-    attacker.set_cookie("lms_session", stolen)
-    response = attacker.get("/account/")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-
-def test_session_rotates_on_login(app, create_user):
-    """A cookie planted before login (fixation) is not the cookie after login."""
-    create_user("ana@example.org")
-    client = app.test_client()
-    csrf_token(client)
-    with client.session_transaction() as session:
-        session["planted"] = "by-attacker"
-    before = client.get_cookie("lms_session").value
-    login(client, "ana@example.org")
-    after = client.get_cookie("lms_session").value
-    assert before != after
-    with client.session_transaction() as session:
-        assert "planted" not in session
-
-
-def test_password_change_ends_other_sessions(app, create_user):
-    create_user("ana@example.org")
-    laptop, phone = app.test_client(), app.test_client()
-    login(laptop, "ana@example.org")
-    login(phone, "ana@example.org")
-    response = post_form(
-        laptop,
-        "/account/password",
-        {
-            "current_password": PASSWORD,
-            "password": "new-password-123",
-            "password_confirm": "new-password-123",
-        },
-    )
-    assert response.status_code == 302
-    assert laptop.get("/account/").status_code == 200  # this session goes on
-    assert phone.get("/account/").status_code == 302  # the other one is over
-    user = db.session.scalar(select(User).where(User.email == "ana@example.org"))
-    db.session.refresh(user)
-    assert user.check_password("new-password-123")
-
-
 def test_password_change_needs_current_password(client, create_user):
     create_user("ana@example.org")
     login(client, "ana@example.org")
@@ -160,20 +111,6 @@ def test_password_change_needs_current_password(client, create_user):
     assert user.check_password(PASSWORD)
 
 
-def test_deactivated_users_live_session_ends(app, users):
-    learner_client = app.test_client()
-    login(learner_client, "learner@example.org")
-    assert learner_client.get("/account/").status_code == 200
-    admin_client = app.test_client()
-    login(admin_client, "admin@example.org")
-    response = post_form(
-        admin_client, f"/admin/users/{users['learner'].id}/active", {"active": "0"}
-    )
-    assert response.status_code == 302
-    assert learner_client.get("/account/").status_code == 302
-    assert login(app.test_client(), "learner@example.org").status_code == 200  # refused
-
-
 def test_password_reset_flow_is_single_use(app, client, create_user):
     create_user("ana@example.org")
     response = post_form(client, "/password/forgot", {"email": "ana@example.org"})
@@ -188,25 +125,6 @@ def test_password_reset_flow_is_single_use(app, client, create_user):
     assert response.status_code == 302
     assert login(app.test_client(), "ana@example.org", "brand-new-pass-1").status_code == 302
     assert client.get(link).status_code == 400  # used once, never again
-
-
-def test_password_reset_with_forged_token_is_refused(client):
-    assert client.get("/password/reset/not-a-token").status_code == 400
-    assert client.get("/password/reset/" + "x" * 5000).status_code == 400
-
-
-def test_password_reset_does_not_tell_whether_the_account_exists(app, client, create_user):
-    create_user("ana@example.org")
-    known = post_form(
-        client, "/password/forgot", {"email": "ana@example.org"}, follow_redirects=True
-    )
-    unknown = post_form(
-        client, "/password/forgot", {"email": "nobody@example.org"}, follow_redirects=True
-    )
-    assert known.status_code == unknown.status_code == 200
-    strip = lambda html: re.sub(r'value="[^"]+"', "", html)  # noqa: E731 - tokens differ
-    assert strip(known.get_data(as_text=True)) == strip(unknown.get_data(as_text=True))
-    assert len(app.extensions["lms_outbox"]) == 1
 
 
 def test_membership_is_unique(app, create_user, create_company):

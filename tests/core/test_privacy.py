@@ -399,38 +399,6 @@ def test_admins_cannot_erase_themselves_or_the_last_admin(client, users, create_
     assert db.session.get(User, admin.id).erased_at is not None
 
 
-def test_other_peoples_requests_and_pages_are_not_reachable(client, person, users):
-    login(client, person.email)
-    post_form(client, "/account/privacy/erasure", {"confirm": "y"})
-    post_form(client, "/logout")
-    for email in ("learner@example.org", "coordinator@example.org", "trainer@example.org"):
-        login(client, email)
-        assert client.get("/admin/privacy").status_code == 403
-        response = post_form(client, f"/admin/privacy/{person.id}/erase", {"confirm": "y"})
-        assert response.status_code == 403
-        assert post_form(client, f"/admin/privacy/{person.id}/cancel").status_code == 403
-        # A learner's withdraw only ever touches their own request.
-        post_form(client, "/account/privacy/erasure/withdraw")
-        post_form(client, "/logout")
-    assert count(ErasureRequest, status="pending") == 1
-    login(client, "admin@example.org")
-    # No pending request for this user: 404, nothing erased.
-    other_id = users["other_learner"].id
-    assert (
-        post_form(client, f"/admin/privacy/{other_id}/erase", {"confirm": "y"}).status_code == 404
-    )
-    assert post_form(client, "/admin/privacy/999999/erase", {"confirm": "y"}).status_code == 404
-    db.session.expire_all()
-    assert db.session.get(User, other_id).erased_at is None
-    # Without the confirmation box: refused, nothing erased.
-    assert post_form(client, f"/admin/privacy/{person.id}/erase", {}).status_code == 400
-    db.session.expire_all()
-    assert db.session.get(User, person.id).erased_at is None
-    # Closing without erasing.
-    assert post_form(client, f"/admin/privacy/{person.id}/cancel").status_code == 302
-    assert count(ErasureRequest, status="cancelled") == 1
-
-
 def test_a_failure_during_erasure_leaves_nothing_half_done(app, person, certified, users):
     from certificates.models import Certificate
 

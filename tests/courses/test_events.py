@@ -408,30 +408,6 @@ def test_bad_minutes(text):
         events.parse_minutes(text)
 
 
-# --- the attendance sheet -----------------------------------------------------------------
-
-
-def test_attendance_sheet_pdf_shows_names_as_text(client, users, create_user):
-    event = make_event(users["trainer"], title="Сесия за кръгова икономика")
-    hostile = create_user("hostile@example.org", name=HOSTILE_NAME)
-    for person in (users["learner"], hostile):
-        events.register(event, person)
-    db.session.commit()
-    login(client, "trainer@example.org")
-    response = client.get(f"/courses/events/{event.id}/attendance-sheet.pdf")
-    assert response.status_code == 200 and response.mimetype == "application/pdf"
-    reader = pypdf.PdfReader(io.BytesIO(response.get_data()))
-    text = " ".join(page.extract_text() for page in reader.pages)
-    compact = "".join(text.split())
-    assert "Сесиязакръговаикономика" in compact
-    assert "Learner" in text and "Acme Green Ltd." in text
-    assert "".join(HOSTILE_NAME.split()) in compact
-    assert "Signature" in text
-    learner_client = client.application.test_client()
-    login(learner_client, "learner@example.org")
-    assert learner_client.get(f"/courses/events/{event.id}/attendance-sheet.pdf").status_code == 403
-
-
 # --- the sessions requirement -------------------------------------------------------------
 
 

@@ -116,17 +116,6 @@ def test_done_by_script_answers_json(client, users, create_course):
     assert response.get_json() == {"done": True, "first_time": True, "course_completed": True}
 
 
-def test_lesson_of_another_course_is_404(client, users, create_course):
-    create_course("c1")
-    other = create_course("c2")
-    login(client, "learner@example.org")
-    post_form(client, "/courses/c1/enrol")
-    foreign = lessons_of(other)[0]
-    assert client.get(f"/courses/c1/lessons/{foreign.id}").status_code == 404
-    assert post_form(client, f"/courses/c1/lessons/{foreign.id}/done").status_code == 404
-    assert count(LessonProgress) == 0
-
-
 def test_resume_goes_to_the_first_unfinished_lesson(app, client, users, create_course):
     course = create_course("c1", modules=2, lessons=2)
     lessons = lessons_of(course)
@@ -231,23 +220,6 @@ def test_dashboard_lists_progress_and_whats_missing(client, users, create_course
     assert "Energy basics" in html and "50%" in html and "Read “Lesson 1.2”" in html
     home = client.get("/").get_data(as_text=True)
     assert "Energy basics" in home
-
-
-def test_progress_of_other_learners_is_not_reachable(client, users, create_course):
-    """IDOR: a learner's pages show only their own progress."""
-    course = create_course("c1", modules=1, lessons=2)
-    services.enrol(users["other_learner"], course)
-    services.complete_lesson(users["other_learner"], lessons_of(course)[0])
-    db.session.commit()
-    login(client, "learner@example.org")
-    assert "50%" not in client.get("/courses/my").get_data(as_text=True)
-    assert "Your progress" not in client.get("/courses/c1").get_data(as_text=True)
-
-
-def test_titles_with_markup_are_shown_literally(client, users, create_course):
-    create_course("c1", title='"><svg onload=alert(1)> {{7*7}}')
-    html = client.get("/courses/").get_data(as_text=True)
-    assert "<svg onload" not in html and "&#34;&gt;&lt;svg onload=alert(1)&gt; {{7*7}}" in html
 
 
 def test_reserved_slugs_are_refused(users, create_course):

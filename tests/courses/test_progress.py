@@ -3,10 +3,8 @@ course's learners for its trainers, the CSV/XLSX exports, tenant isolation and q
 
 from __future__ import annotations
 
-import io
 import re
 
-import openpyxl
 import pytest
 from sqlalchemy import func, select
 
@@ -208,17 +206,6 @@ def test_company_page_links_to_the_matrix(client, users, acme):
     assert "Training progress" in html
 
 
-def test_names_are_shown_literally(client, users, create_user, create_course, acme):
-    course = create_course("xss")
-    evil = create_user("evil@example.org", company=acme, name='"><svg onload=alert(1)>{{7*7}}')
-    course_services.enrol(evil, course)
-    db.session.commit()
-    login(client, "coordinator@example.org")
-    html = client.get(f"/courses/progress/company/{acme.id}").get_data(as_text=True)
-    assert "<svg onload" not in html
-    assert "&#34;&gt;&lt;svg onload=alert(1)&gt;{{7*7}}" in html
-
-
 # --- exports ------------------------------------------------------------------------------
 
 
@@ -266,51 +253,6 @@ def test_company_export_csv_and_xlsx(client, users, acme, progress_data):
     assert values[("learner@example.org", "Four")][7] is None
 
 
-def test_company_export_contains_no_other_company(client, users, acme, other, progress_data):
-    login(client, "coordinator@example.org")
-    for fmt, reader in (("csv", read_csv), ("xlsx", read_xlsx)):
-        response = client.get(f"/courses/progress/company/{acme.id}/export.{fmt}")
-        text = repr(reader(response))
-        assert "other.learner@example.org" not in text
-        assert "other.coordinator@example.org" not in text
-        assert "Other.Learner" not in text
-    client = client.application.test_client()
-    login(client, "other.coordinator@example.org")
-    for fmt, reader in (("csv", read_csv), ("xlsx", read_xlsx)):
-        rows = reader(client.get(f"/courses/progress/company/{other.id}/export.{fmt}"))
-        assert [row[1] for row in rows[1:]] == ["other.learner@example.org"]
-
-
-def test_formula_injection_is_neutralised_in_exports(
-    client, users, create_user, create_course, acme
-):
-    course = create_course("injection", title="=cmd|'/C calc'!A0")
-    for n, name in enumerate(INJECTIONS):
-        person = create_user(f"inject{n}@example.org", company=acme, name=name, job_role="-1+1")
-        course_services.enrol(person, course)
-    db.session.commit()
-    login(client, "coordinator@example.org")
-    csv_rows = read_csv(client.get(f"/courses/progress/company/{acme.id}/export.csv"))
-    xlsx_rows = read_xlsx(client.get(f"/courses/progress/company/{acme.id}/export.xlsx"))
-    for rows in (csv_rows, xlsx_rows):
-        names = {row[0] for row in rows[1:]}
-        assert names == {"'" + name for name in INJECTIONS}
-        for row in rows[1:]:
-            assert row[2] == "'-1+1"
-            assert row[3] == "'=cmd|'/C calc'!A0"
-            assert not any(str(v).startswith(("=", "+", "-", "@")) for v in row if v is not None)
-    workbook = openpyxl.load_workbook(
-        io.BytesIO(client.get(f"/courses/progress/company/{acme.id}/export.xlsx").get_data())
-    )
-    for cells in workbook.active.iter_rows(min_row=2):
-        assert cells[0].data_type == "s"  # text, never a formula ("f")
-    # The course view's exports too.
-    client = client.application.test_client()
-    login(client, "admin@example.org")
-    rows = read_csv(client.get("/courses/progress/course/injection/export.csv"))
-    assert {row[0] for row in rows[1:]} == {"'" + name for name in INJECTIONS}
-
-
 # --- access -------------------------------------------------------------------------------
 
 
@@ -322,33 +264,6 @@ def progress_urls(company_id: int, user_id: int) -> list[str]:
         f"{base}/export.csv",
         f"{base}/export.xlsx",
     ]
-
-
-def test_coordinator_cannot_reach_another_company(client, users, acme, other, progress_data):
-    login(client, "coordinator@example.org")
-    for url in progress_urls(other.id, users["other_learner"].id):
-        assert client.get(url).status_code == 404, url
-    unknown = other.id + 1000
-    for url in progress_urls(unknown, users["other_learner"].id):
-        assert client.get(url).status_code == 404, url  # the same answer as a foreign company
-    response = post_form(
-        client,
-        f"/courses/progress/company/{other.id}/enrol",
-        {"course_id": progress_data["two"].id, "user_ids": [users["other_learner"].id]},
-    )
-    assert response.status_code == 404
-    assert (
-        course_services.find_enrolment(users["other_learner"].id, progress_data["two"].id) is None
-    )
-
-
-def test_coordinator_cannot_drill_into_a_learner_of_another_company(client, users, acme):
-    login(client, "coordinator@example.org")
-    own = f"/courses/progress/company/{acme.id}/learners"
-    assert client.get(f"{own}/{users['learner'].id}").status_code == 200
-    assert client.get(f"{own}/{users['other_learner'].id}").status_code == 404
-    assert client.get(f"{own}/{users['trainer'].id}").status_code == 404  # no company
-    assert client.get(f"{own}/999999").status_code == 404
 
 
 def test_learner_cannot_read_progress_pages(client, users, acme, progress_data):
@@ -449,37 +364,6 @@ def test_enrol_everyone_skips_deactivated_accounts(client, users, create_user, c
         db.session.scalars(select(Enrolment.user_id).where(Enrolment.course_id == course.id))
     )
     assert enrolled == {users["learner"].id, users["coordinator"].id}
-
-
-@pytest.mark.parametrize(
-    "case", ["foreign", "mixed", "deactivated", "no-company", "unknown", "nonsense", "draft"]
-)
-def test_enrol_refuses_ids_outside_the_company(
-    client, users, create_user, create_course, acme, case
-):
-    course = create_course("target")
-    draft = create_course("draft-course", publish=False)
-    gone = create_user("gone@example.org", company=acme)
-    core_services.set_user_active(db.session.get(User, gone.id), False)
-    db.session.commit()
-    user_ids, course_id = {
-        "foreign": ([users["other_learner"].id], course.id),
-        "mixed": ([users["learner"].id, users["other_learner"].id], course.id),
-        "deactivated": ([gone.id], course.id),
-        "no-company": ([users["trainer"].id], course.id),
-        "unknown": ([999999], course.id),
-        "nonsense": (["abc"], course.id),
-        "draft": ([users["learner"].id], draft.id),
-    }[case]
-    login(client, "coordinator@example.org")
-    response = post_form(
-        client,
-        f"/courses/progress/company/{acme.id}/enrol",
-        {"course_id": course_id, "user_ids": user_ids},
-    )
-    assert response.status_code == 400
-    assert "Please correct the following" in response.get_data(as_text=True)
-    assert enrolment_count() == 0
 
 
 def test_enrol_without_anyone_chosen_is_a_friendly_400(client, users, create_course, acme):
