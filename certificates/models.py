@@ -50,6 +50,12 @@ class Certificate(db.Model):
             "user_id", "course_id", "course_version", "sequence", name="uq_certificates_issue"
         ),
         Index("ix_certificates_certificate_course_issued", "course_id", "issued_at"),
+        # The register and the grant report: certificates issued (not revoked) or revoked in
+        # a period, by course, read from the index alone.
+        Index("ix_certificates_certificate_issued_at", "issued_at"),
+        Index(
+            "ix_certificates_certificate_revoked_issued", "revoked_at", "issued_at", "course_id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Float, and_, cast, func, select
@@ -108,9 +109,11 @@ def _improved_skills() -> Any:
     )
 
 
-def report_sources(sender: Any = None, **kwargs: Any) -> list[Source]:
-    """`get-report-indicators`: this module's sources (the engine filters by period)."""
-    return [
+@cache
+def _sources() -> tuple[Source, ...]:
+    """Built once per process (the Selects do not depend on the period or the app): the
+    engine caches its statements by the identity of these Selects."""
+    return (
         Source(
             "courses.event_attendance",
             _attendance_facts(sessions=False),
@@ -127,7 +130,12 @@ def report_sources(sender: Any = None, **kwargs: Any) -> list[Source]:
             "Employees with improved skills (self-assessment, anonymous)",
             anonymous=True,
         ),
-    ]
+    )
+
+
+def report_sources(sender: Any = None, **kwargs: Any) -> list[Source]:
+    """`get-report-indicators`: this module's sources (the engine filters by period)."""
+    return list(_sources())
 
 
 def evidence_files(sender: Any = None, *, period: Any = None, **kwargs: Any) -> list[EvidenceFile]:

@@ -37,9 +37,14 @@ Use :func:`fact_columns` to label your columns and fill the missing ones with ty
         .where(Enrolment.completed_at.is_not(None))
 
 Keep the Select simple (joins and WHERE only; no GROUP BY, no LIMIT): the engine wraps it as a
-subquery and does all counting, de-duplication and grouping **in SQL**, one or two aggregate
-statements per indicator, so the report stays fast with tens of thousands of people.
-Write portable SQL (SQLite and PostgreSQL): no dialect-specific functions.
+subquery and does all counting, de-duplication and grouping **in SQL**, in one aggregate
+statement for the whole report (`lms.reports.statement`), so the report stays fast with tens of
+thousands of people. Write portable SQL (SQLite and PostgreSQL): no dialect-specific functions.
+
+**Answer with the same Select each time** (build it once, e.g. in a ``functools.cache``d
+function: it must not depend on the period or the request). The engine caches the statement it
+builds from your Select by its identity; a new Select on every call still gives the right
+figures but rebuilds the statement (milliseconds) for every report.
 
 ``Source.key`` names the source, namespaced by the plugin: ``"courses.completions"``,
 ``"certificates.issued"``, ``"certificates.revoked"``, ``"courses.event_attendance"``,

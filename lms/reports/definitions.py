@@ -117,11 +117,11 @@ def from_row(row: IndicatorDefinition) -> Definition:
 
 
 def load_definitions(include_disabled: bool = False) -> list[Definition]:
-    """The saved definitions in order, or the defaults while none are saved."""
-    rows = db.session.scalars(
-        select(IndicatorDefinition).order_by(IndicatorDefinition.position, IndicatorDefinition.id)
-    ).all()
-    definitions = [from_row(r) for r in rows] if rows else list(DEFAULTS)
+    """The saved definitions in order, or the defaults while none are saved (read with a
+    plain Core query: every report starts with it, ORM objects are not needed)."""
+    table = IndicatorDefinition.__table__
+    rows = db.session.execute(select(table).order_by(table.c.position, table.c.id)).all()
+    definitions = [from_row(r) for r in rows] if rows else list(DEFAULTS)  # type: ignore[arg-type]
     return [d for d in definitions if include_disabled or d.enabled]
 
 

@@ -1,23 +1,25 @@
-"""Computes the report: asks the plugins for their sources, then counts each indicator with
-one or two aggregate SQL statements (see the interface in `lms.reports`)."""
+"""Computes the report: asks the plugins for their sources, then counts every indicator with
+one cached aggregate SQL statement (`lms.reports.statement`; the interface is in
+`lms.reports`). The rows behind a figure (drill-down, exports) are read per indicator."""
 
 from __future__ import annotations
 
 import bisect
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Select, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, case, func, literal, select
 
 from lms import sme
 from lms.extensions import db
 from lms.models import AGE_BANDS, GENDERS, Company, CompanyFigures, User
-from lms.reports import Period, Source
+from lms.reports import Period, Source, statement
 from lms.reports.definitions import Definition, load_definitions
 from lms.signals import collect, get_report_indicators
 
@@ -190,7 +192,8 @@ ANONYMOUS_COLUMNS = ("first_date",)
 
 
 class ReportEngine:
-    """One computation: the sources are collected once, company data loaded once."""
+    """One computation: the sources are collected once, company data loaded once, and every
+    figure comes from one cached aggregate statement (`lms.reports.statement`)."""
 
     def __init__(self, period: Period, definitions: list[Definition] | None = None) -> None:
         self.period = period
@@ -201,12 +204,11 @@ class ReportEngine:
                 self.sources[source.key].append(source)
         self.month_starts = _months(period)
         self._month_bounds = [period.local_midnight(m) for m in self.month_starts[1:]]
-        self._companies: dict[int, tuple[date | None, bool, list[tuple]]] | None = None
+        self._companies: dict[int, _Company] | None = None
         self._company_first: dict[tuple, dict[int, tuple[datetime, int]]] = {}
         self._classes: dict[tuple[int | None, datetime], tuple[str, str, str]] = {}
         self._facts: dict[tuple, Any] = {}
-        self._details: dict[tuple, list] = {}
-        self._size_by_year: dict[tuple[int, int], sme.SizeClass] = {}
+        self._results: dict[tuple, _SetResult] | None = None
         self._zone = period.zone
         config = current_app.config
         self._startup_months = (
@@ -222,68 +224,58 @@ class ReportEngine:
     def anonymous(self, definition: Definition) -> bool:
         return any(s.anonymous for key in definition.sources for s in self.sources.get(key, ()))
 
+    def _sources_of(self, definition: Definition) -> tuple[Source, ...]:
+        return tuple(s for key in definition.sources for s in self.sources.get(key, ()))
+
     def facts(self, definition: Definition):  # noqa: ANN201 - a Subquery
-        """The definition's facts in the period as a subquery (None without contributions);
-        built once per set of sources and filters (building statements costs time too)."""
+        """The definition's facts in the period as a subquery (None without contributions),
+        for the rows behind a figure; built once per set of sources and filters."""
         key = _fact_set(definition)
         if key not in self._facts:
-            self._facts[key] = self._build_facts(definition)
+            sources = self._sources_of(definition)
+            self._facts[key] = (
+                statement.facts_select(
+                    _plain_set(definition, sources), self.period.start, self.period.end
+                ).subquery("f")
+                if sources
+                else None
+            )
         return self._facts[key]
-
-    def _build_facts(self, definition: Definition):  # noqa: ANN202
-        selects: list[Select] = [
-            s.facts for key in definition.sources for s in self.sources.get(key, ())
-        ]
-        if not selects:
-            return None
-        raw = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery("raw")
-        conditions: list[ColumnElement[bool]] = []
-        if self.period.start is not None:
-            conditions.append(raw.c.at >= self.period.start)
-        if self.period.end is not None:
-            conditions.append(raw.c.at < self.period.end)
-        if definition.course_ids:
-            conditions.append(raw.c.course_id.in_(definition.course_ids))
-        if definition.event_ids:
-            conditions.append(raw.c.event_id.in_(definition.event_ids))
-        if definition.min_hours is not None:
-            conditions.append(raw.c.hours >= definition.min_hours)
-        return select(raw).where(*conditions).subquery("f")
 
     def month_index(self, column: ColumnElement) -> ColumnElement:
         """The local month of a UTC timestamp as an index into `month_starts`, in portable SQL
         (a CASE over the months' UTC bounds: no date functions, time zone already applied)."""
-        if not self._month_bounds:
-            return literal(0)
-        return case(
-            *[(column < bound, index) for index, bound in enumerate(self._month_bounds)],
-            else_=len(self._month_bounds),
-        )
+        return statement.month_case(column, self._month_bounds)
 
     def month_of(self, at: datetime) -> int:
         return bisect.bisect_right(self._month_bounds, at)
 
     # --- companies ---------------------------------------------------------------------
 
-    def _load_companies(self) -> dict[int, tuple[date | None, bool, list[tuple]]]:
+    def _load_companies(self) -> dict[int, _Company]:
+        """Every company's registration, listing and declared figures (oldest year first),
+        in one query."""
         if self._companies is None:
-            companies: dict[int, tuple[date | None, bool, list[tuple]]] = {
-                cid: (registered, bool(listed), [])
-                for cid, registered, listed in _run(
-                    select(Company.id, Company.registered_on, Company.is_listed)
-                )
-            }
-            for row in _run(
+            companies: dict[int, _Company] = {}
+            query = (
                 select(
-                    CompanyFigures.company_id,
+                    Company.id,
+                    Company.registered_on,
+                    Company.is_listed,
                     CompanyFigures.reference_year,
                     CompanyFigures.headcount,
                     CompanyFigures.turnover_eur,
                     CompanyFigures.balance_sheet_eur,
-                ).order_by(CompanyFigures.company_id, CompanyFigures.reference_year)
-            ):
-                if row[0] in companies:
-                    companies[row[0]][2].append(tuple(row[1:]))
+                )
+                .outerjoin(CompanyFigures, CompanyFigures.company_id == Company.id)
+                .order_by(Company.id, CompanyFigures.reference_year)
+            )
+            current: _Company | None = None
+            for cid, registered, listed, year, headcount, turnover, balance in _run(query).all():
+                if current is None or current.id != cid:
+                    current = companies[cid] = _Company(cid, registered, bool(listed))
+                if year is not None:
+                    current.figures.append((year, headcount, turnover, balance))
             self._companies = companies
         return self._companies
 
@@ -298,33 +290,37 @@ class ReportEngine:
         return known
 
     def _classify(self, company_id: int, at: datetime) -> tuple[str, str, str]:
-        registered, listed, figures = self._load_companies().get(company_id, (None, False, []))
-        if not figures:
+        company = self._load_companies().get(company_id)
+        if company is None or not company.figures:
             return UNKNOWN, UNKNOWN, "not_startup"
         on = at.astimezone(self._zone).date()
-        klass = self._size_by_year.get((company_id, on.year))
+        klass = company.size_by_year.get(on.year)
         if klass is None:
+            figures = company.figures
             chosen = figures[0]  # oldest, when none is older than the year of support
             for row in figures:  # oldest first
                 if row[0] <= on.year - 1:
                     chosen = row
-            klass = sme.size_class(chosen[1], chosen[2], chosen[3])
-            self._size_by_year[(company_id, on.year)] = klass
-        startup = sme.is_startup(registered, klass, listed, on, *self._startup_months)
-        return (
-            klass.value,
-            "not_sme" if klass is sme.SizeClass.LARGE else "sme",
-            "startup" if startup else "not_startup",
+            klass = company.size_by_year[on.year] = sme.size_class(chosen[1], chosen[2], chosen[3])
+        if klass is sme.SizeClass.LARGE:
+            return klass.value, "not_sme", "not_startup"
+        startup = company.startup_window(*self._startup_months)
+        is_startup = (
+            startup is not None
+            and klass in (sme.SizeClass.MICRO, sme.SizeClass.SMALL)
+            and startup[0] <= on <= startup[1]
         )
+        return klass.value, "sme", "startup" if is_startup else "not_startup"
 
     def company_first(self, definition: Definition) -> dict[int, tuple[datetime, int]]:
-        """company id -> (first qualifying fact, number of unique people) in the period."""
+        """company id -> (first qualifying fact, number of unique people) in the period, for
+        the rows behind a figure (the figures themselves come from `compute`)."""
         key = _fact_set(definition)
         if key not in self._company_first:
             f = self.facts(definition)
             result: dict[int, tuple[datetime, int]] = {}
             if f is not None:
-                company = _unordered(f.c.company_id)
+                company = statement.unordered(f.c.company_id)
                 query = (
                     select(company, func.min(f.c.at), func.count(f.c.person_id.distinct()))
                     .where(f.c.company_id.is_not(None))
@@ -335,10 +331,15 @@ class ReportEngine:
         return self._company_first[key]
 
     def company_classes(self, definition: Definition) -> dict[int, tuple[str, str, str]]:
-        return {
-            cid: self.classify(cid, first)
-            for cid, (first, _people) in self.company_first(definition).items()
-        }
+        key = _fact_set(definition)
+        computed = self._results.get(key) if self._results is not None else None
+        if computed is not None and computed.companies is not None:
+            firsts = computed.companies
+        else:
+            firsts = {
+                cid: first for cid, (first, _people) in self.company_first(definition).items()
+            }
+        return {cid: self.classify(cid, first) for cid, first in firsts.items()}
 
     # --- indicators --------------------------------------------------------------------
 
@@ -353,6 +354,53 @@ class ReportEngine:
             generated_at=datetime.now(UTC),
             indicators=indicators,
         )
+
+    def _computed(self) -> dict[tuple, _SetResult]:
+        """Every enabled definition's grouped results, from one statement (run once)."""
+        if self._results is not None:
+            return self._results
+        plans: dict[tuple, dict[str, Any]] = {}
+        for definition in self.definitions:
+            if not definition.enabled or not self.contributed(definition):
+                continue
+            plan = plans.setdefault(_fact_set(definition), {"definition": definition})
+            measure = definition.measure
+            if measure == "people" and self.anonymous(definition):
+                plan["anonymous"] = True
+            elif measure == "people":
+                plan["people"] = plan["companies"] = True  # size classes need companies
+            elif measure == "companies":
+                plan["companies"] = True
+            else:
+                plan["detail"] = True
+        keys = list(plans)
+        sets = tuple(
+            replace(
+                _plain_set(plan["definition"], self._sources_of(plan["definition"])),
+                **{k: v for k, v in plan.items() if k != "definition"},
+            )
+            for plan in plans.values()
+        )
+        results = {
+            key: _SetResult(len(self.month_starts), fact_set.companies)
+            for key, fact_set in zip(keys, sets, strict=True)
+        }
+        if sets:
+            shape = statement.Shape(
+                sets,
+                len(self.month_starts),
+                self.period.start is not None,
+                self.period.end is not None,
+            )
+            params = statement.parameters(
+                shape, self.period.start, self.period.end, self._month_bounds
+            )
+            ordered = [results[key] for key in keys]
+            for row in _run(statement.statement(shape), params).all():
+                index, part = divmod(row[0], statement.PARTS)
+                ordered[index].add(part, row)
+        self._results = results
+        return results
 
     def indicator(self, definition: Definition) -> IndicatorResult:
         result = IndicatorResult(
@@ -372,17 +420,17 @@ class ReportEngine:
         }
         if result.anonymous:
             splits = {}
-        f = self.facts(definition) if result.contributed else None
-        if f is not None:
+        computed = self._computed().get(_fact_set(definition)) if result.contributed else None
+        if computed is not None:
             measure = definition.measure
             if measure == "people":
-                self._people(definition, f, months, splits, result.anonymous)
+                self._people(definition, computed, months, splits, result.anonymous)
             elif measure == "companies":
-                self._companies_measure(definition, months, splits)
+                self._companies_measure(computed, months, splits)
             elif measure in ("courses", "events"):
-                self._distinct(definition, f, measure, months, splits)
+                self._distinct(computed, measure, months, splits)
             else:
-                self._facts_measure(definition, f, measure, months, splits)
+                self._facts_measure(computed, measure, months, splits)
         result.value = _number(sum(months))
         result.months = [
             (m.strftime("%Y-%m"), _number(v))
@@ -391,40 +439,34 @@ class ReportEngine:
         result.splits = {name: _ordered(name, values) for name, values in splits.items()}
         return result
 
-    def _people(self, definition, f, months, splits, anonymous) -> None:  # noqa: ANN001
-        ranked = self._ranked(f)
-        month = self.month_index(ranked.c.at)
+    def _people(self, definition, computed, months, splits, anonymous) -> None:  # noqa: ANN001
         if anonymous:
-            query = select(month, func.count()).where(ranked.c.rn == 1).group_by(month)
-            for index, count in _run(query):
+            for index, count in enumerate(computed.anonymous_months):
                 months[index] += count
             return
-        query = (
-            select(User.gender, User.age_band, ranked.c.company_id, month, func.count())
-            .select_from(ranked)
-            .outerjoin(User, User.id == ranked.c.person_id)
-            .where(ranked.c.rn == 1)
-            .group_by(User.gender, User.age_band, ranked.c.company_id, month)
-        )
-        classes = self.company_classes(definition)
-        genders, ages = splits["gender"], splits["age_band"]
-        sizes, startups = splits["size_class"], splits["startup"]
-        no_company = (NO_COMPANY, UNKNOWN, NO_COMPANY)
-        for gender, age_band, company_id, index, count in _run(query):
+        for index, count in enumerate(computed.people_months):
             months[index] += count
-            gender = gender or NOT_STATED
-            genders[gender] = genders.get(gender, 0) + count
-            age_band = age_band or NOT_STATED
-            ages[age_band] = ages.get(age_band, 0) + count
-            size, _sme, startup = classes.get(company_id, no_company)
-            sizes[size] = sizes.get(size, 0) + count
-            startups[startup] = startups.get(startup, 0) + count
+        for name, values in (("gender", computed.genders), ("age_band", computed.ages)):
+            bucket = splits[name]
+            for value, count in values.items():
+                _add(bucket, value or NOT_STATED, count)
+        no_company = (NO_COMPANY, UNKNOWN, NO_COMPANY)
+        classes = self.company_classes(definition)
+        sizes, startups = splits["size_class"], splits["startup"]
+        for company_id, count in computed.people_companies.items():
+            size, _sme, startup = classes.get(company_id, no_company)  # type: ignore[arg-type]
+            _add(sizes, size, count)
+            _add(startups, startup, count)
 
     def _ranked(self, f):  # noqa: ANN001, ANN202
-        """Each person's facts numbered by time: rn = 1 is their first in the period."""
+        """Each person's facts numbered by time: rn = 1 is their first in the period (ties:
+        the known company first)."""
         rn = (
             func.row_number()
-            .over(partition_by=_unordered(f.c.person_id), order_by=(f.c.at, f.c.company_id))
+            .over(
+                partition_by=statement.unordered(f.c.person_id),
+                order_by=(f.c.at, f.c.company_id.nulls_last()),
+            )
             .label("rn")
         )
         return (
@@ -433,32 +475,18 @@ class ReportEngine:
             .subquery("ranked")
         )
 
-    def _companies_measure(self, definition, months, splits) -> None:  # noqa: ANN001
-        for cid, (first, _people) in self.company_first(definition).items():
+    def _companies_measure(self, computed, months, splits) -> None:  # noqa: ANN001
+        for cid, first in (computed.companies or {}).items():
             months[self.month_of(first)] += 1
             size, is_sme, startup = self.classify(cid, first)
             _add(splits["size_class"], size, 1)
             _add(splits["sme"], is_sme, 1)
             _add(splits["startup"], startup, 1)
 
-    def _detail(self, definition: Definition, f) -> list:  # noqa: ANN001
-        """One aggregate per set of facts, by course, event, topic, delivery mode and month:
-        the courses, events, count and hours measures all read it (one scan, ~100s of rows)."""
-        key = _fact_set(definition)
-        if key not in self._details:
-            month = self.month_index(f.c.at)
-            course, event = _unordered(f.c.course_id), _unordered(f.c.event_id)
-            keys = (course, event, f.c.topic, f.c.delivery_mode, month)
-            query = select(*keys, func.min(f.c.at), func.count(), func.sum(f.c.hours)).group_by(
-                *keys
-            )
-            self._details[key] = _run(query).all()
-        return self._details[key]
-
-    def _distinct(self, definition, f, measure, months, splits) -> None:  # noqa: ANN001
+    def _distinct(self, computed, measure, months, splits) -> None:  # noqa: ANN001
         position = 0 if measure == "courses" else 1
         first: dict[int, tuple[datetime, str | None, str | None]] = {}
-        for row in self._detail(definition, f):
+        for row in computed.detail:
             item = row[position]
             if item is None:
                 continue
@@ -470,9 +498,9 @@ class ReportEngine:
             _add(splits["topic"], topic or UNKNOWN, 1)
             _add(splits["delivery_mode"], mode or UNKNOWN, 1)
 
-    def _facts_measure(self, definition, f, measure, months, splits) -> None:  # noqa: ANN001
+    def _facts_measure(self, computed, measure, months, splits) -> None:  # noqa: ANN001
         column = 6 if measure == "count" else 7
-        for row in self._detail(definition, f):
+        for row in computed.detail:
             amount = row[column] or 0
             months[row[4]] += amount
             _add(splits["topic"], row[2] or UNKNOWN, amount)
@@ -654,16 +682,9 @@ class ReportEngine:
 ANONYMOUS = "—"
 
 
-def _run(statement: Any) -> Any:
+def _run(query: Any, parameters: dict[str, Any] | None = None) -> Any:
     """Execute on the session's connection (Core): no ORM row loading for plain aggregates."""
-    return db.session.connection().execute(statement)
-
-
-def _unordered(column: ColumnElement) -> ColumnElement:
-    """An integer key as an expression (`key + 0`): same values, but SQLite no longer walks
-    an index in key order for GROUP BY / PARTITION BY (one random row access per fact, about
-    five times slower than a scan and a sort). Harmless on PostgreSQL."""
-    return column + 0
+    return db.session.connection().execute(query, parameters)
 
 
 def _fact_set(definition: Definition) -> tuple:
@@ -674,6 +695,90 @@ def _fact_set(definition: Definition) -> tuple:
         definition.event_ids,
         definition.min_hours,
     )
+
+
+class _Company:
+    """A company's data for classification, with what is derived from it cached."""
+
+    __slots__ = ("_startup", "figures", "id", "listed", "registered", "size_by_year")
+
+    def __init__(self, company_id: int, registered: date | None, listed: bool) -> None:
+        self.id = company_id
+        self.registered = registered
+        self.listed = listed
+        #: (reference year, headcount, turnover, balance sheet), oldest first.
+        self.figures: list[tuple] = []
+        self.size_by_year: dict[int, sme.SizeClass] = {}
+        self._startup: tuple[date, date] | None | bool = False
+
+    def startup_window(self, min_months: int, max_months: int) -> tuple[date, date] | None:
+        """The days on which this company, if unlisted and micro or small, counts as a
+        start-up (the rule of `lms.sme.is_startup`), or None when it never does."""
+        if self._startup is False:
+            self._startup = (
+                None
+                if self.registered is None or self.listed
+                else _startup_window(self.registered, min_months, max_months)
+            )
+        return self._startup  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=4096)
+def _startup_window(registered: date, min_months: int, max_months: int) -> tuple[date, date]:
+    """`lms.sme.is_startup`'s bounds for a registration date (pure, so kept per process)."""
+    return sme.add_months(registered, min_months), sme.add_months(registered, max_months)
+
+
+def _plain_set(definition: Definition, sources: tuple[Source, ...]) -> statement.FactSet:
+    """The definition's fact set (sources and filters; the measures are added by the plan)."""
+    return statement.FactSet(
+        sources,
+        definition.course_ids,
+        definition.event_ids,
+        definition.min_hours,
+    )
+
+
+class _SetResult:
+    """The grouped rows of one fact set, sorted by kind (see `lms.reports.statement`)."""
+
+    __slots__ = (
+        "ages",
+        "anonymous_months",
+        "companies",
+        "detail",
+        "genders",
+        "people_companies",
+        "people_months",
+    )
+
+    def __init__(self, months: int, companies: bool) -> None:
+        self.people_months = [0] * months
+        self.anonymous_months = [0] * months
+        self.genders: dict[str | None, int] = {}
+        self.ages: dict[str | None, int] = {}
+        self.people_companies: dict[int | None, int] = {}
+        #: company id -> its first fact in the period (None: not asked for).
+        self.companies: dict[int, datetime] | None = {} if companies else None
+        #: (course, event, topic, delivery mode, month, first fact, facts, hours)
+        self.detail: list[tuple] = []
+
+    def add(self, part: int, row: Sequence[Any]) -> None:
+        """One grouped row: (tag, k1, k2, s1, s2, month, at, n, amount)."""
+        _tag, k1, k2, s1, s2, month, at, n, amount = row
+        if part == statement.DETAIL:
+            self.detail.append((k1, k2, s1, s2, month, at, n, amount))
+        elif part == statement.PEOPLE:
+            self.people_months[month] += n
+            self.genders[s1] = self.genders.get(s1, 0) + n
+            self.ages[s2] = self.ages.get(s2, 0) + n
+        elif part == statement.COMPANY_FIRST:
+            if at is not None:
+                self.companies[k1] = at  # type: ignore[index]
+            if n:
+                self.people_companies[k1] = n
+        elif part == statement.ANONYMOUS:
+            self.anonymous_months[month] += n
 
 
 def _hidden_user_condition() -> ColumnElement:

@@ -199,7 +199,7 @@ class DefinitionData:
 
 def _ids(raw: str, field: str) -> list[int]:
     values = [p.strip() for p in (raw or "").replace(";", ",").split(",") if p.strip()]
-    if not all(v.isdigit() and len(v) < 10 for v in values):
+    if not all(v.isascii() and v.isdigit() and len(v) < 10 for v in values):  # not "²"
         raise ReportError(_l("List numbers separated by commas, for example 3, 7, 12."), field)
     return sorted({int(v) for v in values})
 
