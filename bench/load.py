@@ -47,7 +47,6 @@ import json
 import os
 import random
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -710,19 +709,10 @@ def fresh_database(kind: str, server_url: str | None, directory: Path) -> Iterat
     if kind == "sqlite":
         yield f"sqlite:///{directory / 'load.sqlite3'}"
         return
-    from sqlalchemy import create_engine, make_url, text
+    from tests.support.postgres import temporary_database
 
-    url = make_url(server_url).set(drivername="postgresql+psycopg")
-    name = f"lms_load_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_database(server_url, prefix="lms_load") as url:
+        yield url
 
 
 def check_database(database_url: str, key_file: Path, plan: Plan, run: Run) -> dict[str, Any]:

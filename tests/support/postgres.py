@@ -35,8 +35,16 @@ def fresh_postgres_url() -> Iterator[str]:
     server = os.environ.get("LMS_TEST_POSTGRES_URL")
     if not server:
         _require_or_skip("LMS_TEST_POSTGRES_URL is not set")
+    with temporary_database(server, prefix="lms_test") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def temporary_database(server: str, prefix: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server `server`, dropped afterwards (also used
+    by the load benchmark)."""
     url = make_url(server).set(drivername="postgresql+psycopg")
-    name = f"lms_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
