@@ -6,17 +6,27 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, jsonify, make_response, render_template, request
+from flask import (
+    Flask,
+    Request,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+)
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, PathConverter, UnicodeConverter
 
 from lms.config import build_config, check_production_safety
 from lms.database import is_unavailable, reset_write_intent, set_write_intent
 from lms.extensions import babel, csrf, db, login_manager, migrate
-from lms.i18n import select_locale
+from lms.i18n import init_templates, select_locale
 from lms.plugins import PluginManager
 from lms.security import init_security
 from lms.ui import init_ui
@@ -36,10 +46,55 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class NulFreeString(UnicodeConverter):
+    """`<slug>`, `<string:...>` without NUL characters, which PostgreSQL refuses in text: such
+    a URL answers 404 instead of failing in the driver."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002, ANN001
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]", 1)
+
+
+class NulFreePath(PathConverter):
+    """`<path:...>` without NUL characters (see NulFreeString)."""
+
+    regex = "[^/\\x00][^\\x00]*?"
+
+
+class LmsRequest(Request):
+    """Drops the parts of a multipart body that have no name: Werkzeug files them under the
+    key None, which code iterating the form (Flask-WTF's CSRF check first) cannot handle."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        for name in ("form", "files"):
+            data = self.__dict__.get(name)
+            if data is not None and None in data:
+                for upload in data.getlist(None):
+                    if hasattr(upload, "close"):
+                        upload.close()  # a dropped file's temporary file
+                kept = [(k, v) for k, v in data.items(multi=True) if k is not None]
+                self.__dict__[name] = self.parameter_storage_class(kept)
+
+
+class LmsJSONProvider(DefaultJSONProvider):
+    """JSON nested deeper than the parser goes is invalid JSON (`request.get_json` answers
+    400, or None when silent) instead of a RecursionError (a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError as error:
+            raise ValueError("JSON nested too deeply") from error
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build an app: settings, extensions, core blueprints, then the enabled plugins."""
     app = Flask("lms", instance_relative_config=True)
+    app.request_class = LmsRequest
+    app.json = LmsJSONProvider(app)
     app.url_map.converters["int"] = BoundedInt
+    app.url_map.converters.update(default=NulFreeString, string=NulFreeString, path=NulFreePath)
     app.config.update(build_config(app.instance_path, config))
     check_production_safety(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
@@ -66,6 +121,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     manager.load(app)
     # After the plugins, which add their catalogues to BABEL_TRANSLATION_DIRECTORIES.
     babel.init_app(app, locale_selector=select_locale)
+    init_templates(app)
     return app
 
 
@@ -91,19 +147,6 @@ def _register_core(app: Flask) -> None:
         token = g.pop("write_intent_token", None)
         if token is not None:
             reset_write_intent(token)
-
-    @app.context_processor
-    def inject_layout() -> dict[str, Any]:
-        from lms.forms import ActionForm, LanguageForm
-
-        # formdata=None: layout forms only render; they never read (or choke on) the request.
-        # Made once per request: template hooks render templates too, each asking again.
-        if "layout_forms" not in g:
-            g.layout_forms = {
-                "logout_form": ActionForm(formdata=None),
-                "language_form": LanguageForm(formdata=None),
-            }
-        return g.layout_forms
 
 
 def _wants_json() -> bool:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask_babel import Babel
+import contextlib
+from typing import Any
+
+from flask import has_request_context, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from lms.i18n import LmsBabel
 
 # Stable constraint names, so migrations can drop and alter them on every database.
 NAMING_CONVENTION = {
@@ -26,8 +31,21 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+class LmsSQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose `paginate` bounds the `?page=` it reads: a page number beyond
+    64 bits would overflow the database driver's OFFSET (a 500 instead of an empty page)."""
+
+    MAX_PAGE = 1_000_000
+
+    def paginate(self, select: Any, *, page: int | None = None, **kwargs: Any) -> Any:
+        if page is None and has_request_context():
+            with contextlib.suppress(TypeError, ValueError):
+                page = min(int(request.args.get("page", 1)), self.MAX_PAGE)
+        return super().paginate(select, page=page, **kwargs)
+
+
+db = LmsSQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = LmsBabel()

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 
 from babel import support
+from flask import has_request_context, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from flask_wtf.form import _Auto
 from wtforms import (
     BooleanField,
     DateField,
@@ -21,6 +23,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.i18n import messages_path
 from wtforms.validators import (
@@ -31,6 +34,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    StopValidation,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -103,6 +107,45 @@ class Form(FlaskForm):
     class Meta:
         def get_translations(self, form: FlaskForm) -> _WTFormsMessages:
             return _MESSAGES
+
+        def wrap_formdata(self, form: FlaskForm, formdata: object) -> object:
+            # A JSON body is not form data: Flask-WTF would make field values of any JSON
+            # (null, lists, objects, numbers) that the fields cannot handle (a 500). It is
+            # read as an empty form instead; a view that takes JSON parses it itself.
+            if formdata is _Auto and has_request_context() and request.is_json:
+                return None
+            return super().wrap_formdata(form, formdata)  # type: ignore[misc]
+
+        def bind_field(self, form: FlaskForm, unbound_field: object, options: dict) -> object:
+            # Single-line text drops NUL characters (PostgreSQL refuses them in text), as if
+            # they were not typed; multi-line text is left to its form, which may refuse it.
+            kind = unbound_field.field_class  # type: ignore[attr-defined]
+            if issubclass(kind, StringField) and not issubclass(
+                kind, TextAreaField | PasswordField
+            ):
+                filters = unbound_field.kwargs.get("filters") or ()  # type: ignore[attr-defined]
+                options = {**options, "filters": [drop_nul, *filters]}
+            # Whole numbers beyond 64 bits are refused first: no column takes them, and
+            # WTForms' NumberRange fails on one beyond a float (a 500).
+            if issubclass(kind, IntegerField):
+                checks = unbound_field.kwargs.get("validators") or ()  # type: ignore[attr-defined]
+                options = {**options, "validators": [_within_64_bits, *checks]}
+            return super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+
+
+def _within_64_bits(form: FlaskForm, field: IntegerField) -> None:
+    """A field's NumberRange refuses a number beyond 64 bits with its own message once the
+    number is replaced by the nearest one outside 64 bits; without one, it is refused here."""
+    if isinstance(field.data, int) and not -(2**63) <= field.data < 2**63:
+        if not any(isinstance(check, NumberRange) for check in field.validators):
+            raise StopValidation(_l("This number is out of range."))
+        field.data = 2**63 if field.data > 0 else -(2**63) - 1
+
+
+def drop_nul(value: object) -> object:
+    """A filter: text without NUL characters (for the multi-line fields that do not refuse
+    them with a message of their own)."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
 
 
 class ActionForm(Form):

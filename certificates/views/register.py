@@ -96,7 +96,7 @@ def parse_filters(args) -> RegisterFilters:  # noqa: ANN001 - a MultiDict
         issued_from=_date(args.get("issued_from"), problems, _("Issued from")),
         issued_to=_date(args.get("issued_to"), problems, _("Issued until")),
         status=args.get("status", "") if args.get("status") in tuple(Status) else "",
-        q=(args.get("q") or "").strip()[:_MAX_SEARCH],
+        q=(args.get("q") or "").replace("\x00", "").strip()[:_MAX_SEARCH],  # a POST's too
         problems=problems,
     )
     if filters.issued_from and filters.issued_to and filters.issued_from > filters.issued_to:
@@ -117,7 +117,7 @@ def register_query(filters: RegisterFilters) -> Select:
         query = query.where(Certificate.company_id == filters.company_id)
     if filters.issued_from:
         query = query.where(Certificate.issued_at >= _midnight(filters.issued_from))
-    if filters.issued_to:
+    if filters.issued_to and filters.issued_to < date.max:  # until the last day: no limit
         query = query.where(Certificate.issued_at < _midnight(filters.issued_to + timedelta(1)))
     today = utcnow().date()
     if filters.status == Status.REVOKED:

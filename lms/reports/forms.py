@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from lms.forms import Form, choices
+from lms.forms import Form, choices, drop_nul
 from lms.reports import MEASURES
 from lms.reports.labels import MEASURE_LABELS
 
@@ -18,6 +18,7 @@ class FreezeForm(Form):
     note = TextAreaField(
         _l("Note (for example: interim report 2 as submitted)"),
         validators=[Optional(), Length(max=2000)],
+        filters=[drop_nul],
     )
 
 

@@ -74,7 +74,7 @@ def _report_source():  # noqa: ANN202
     """The live report of the requested period, or the snapshot named by ?snapshot=N."""
     snapshot_id = request.args.get("snapshot", "")
     if snapshot_id:
-        if not snapshot_id.isdigit() or len(snapshot_id) > 18:
+        if not (snapshot_id.isascii() and snapshot_id.isdigit()) or len(snapshot_id) > 18:
             abort(404)
         snapshot = db.session.get(ReportSnapshot, int(snapshot_id))
         if snapshot is None:
@@ -273,7 +273,7 @@ def snapshot():
     if not request.args.get("id"):
         abort(404)
     raw = request.args["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # not "²"
         abort(404)
     frozen = db.session.get(ReportSnapshot, int(raw))
     if frozen is None:
