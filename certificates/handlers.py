@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import g, render_template, url_for
+from flask import g, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import escape
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from certificates import access, services
 from certificates.models import Certificate
 from lms.extensions import db
 from lms.models import utcnow
-from lms.ui import MenuItem
+from lms.ui import MenuItem, remembered_url
 
 HOME_RECENT = 3
 
@@ -44,13 +44,13 @@ def menu_items(sender: object, user, **kwargs: object) -> list[MenuItem]:  # noq
 
 def footer_link(sender: str, **kwargs: object) -> str:
     """The public verification page, linked from every page's footer."""
-    href = url_for("certificates.verify_form")
+    href = remembered_url("certificates.verify_form")
     return f' · <a href="{href}">{escape(_("Verify a certificate"))}</a>'
 
 
 def stylesheet(sender: str, **kwargs: object) -> str:
     """The plugin's stylesheet on every page: its panels appear on other plugins' pages."""
-    href = url_for("certificates.static", filename="certificates.css")
+    href = remembered_url("certificates.static", filename="certificates.css")
     return f'<link rel="stylesheet" href="{href}">'
 
 
@@ -85,14 +85,18 @@ def course_completed(sender: str, course, enrolment, **kwargs: object) -> str | 
     return render_template("certificates/_course_certificate.html", certificate=certificate)
 
 
+# Built once (the home page runs it on every visit); the user is a bound parameter.
+_RECENT_CERTIFICATES = (
+    select(Certificate)
+    .where(Certificate.user_id == bindparam("user_id"))
+    .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    .limit(HOME_RECENT + 1)
+)
+
+
 def learner_home(sender: str, user, **kwargs: object) -> str | None:  # noqa: ANN001
     """`home-learner` hook: the newest certificates, when there are any."""
-    recent = db.session.scalars(
-        select(Certificate)
-        .where(Certificate.user_id == user.id)
-        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
-        .limit(HOME_RECENT + 1)
-    ).all()
+    recent = db.session.scalars(_RECENT_CERTIFICATES, {"user_id": user.id}).all()
     if not recent:
         return None
     return render_template(

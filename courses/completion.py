@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, select
 from courses.models import Course, Enrolment, Lesson, LessonProgress, Module
 from courses.outline import Outline, OutlineLesson, outline_for
 from courses.signals import get_completion_requirements
-from lms.extensions import db
+from lms.database import read_rows
 from lms.models import User
 from lms.signals import collect
 
@@ -132,7 +132,7 @@ def done_lesson_ids_by_course(user_id: int, course_ids: list[int]) -> dict[int, 
     """The same for several courses in one statement (dashboards)."""
     if not course_ids:
         return {}
-    rows = db.session.execute(_DONE_LESSONS, {"user_id": user_id, "course_ids": course_ids})
+    rows = read_rows(_DONE_LESSONS, {"user_id": user_id, "course_ids": course_ids}).all()
     done: dict[int, set[int]] = {course_id: set() for course_id in course_ids}
     for course_id, lesson_id in rows:
         done[course_id].add(lesson_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import render_template, url_for
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 
-from lms.ui import MenuItem
+from lms.ui import MenuItem, remembered_url
 
 DEMO_PACKAGES = Path(__file__).resolve().parent / "demo"
 
@@ -26,7 +26,7 @@ def menu_items(sender: object, user, **kwargs: object) -> list[MenuItem]:  # noq
 
 def stylesheet(sender: str, **kwargs: object) -> str:
     """The plugin's stylesheet on every page: its panels appear on core pages too (home)."""
-    href = url_for("courses.static", filename="courses.css")
+    href = remembered_url("courses.static", filename="courses.css")
     return f'<link rel="stylesheet" href="{href}">'
 
 

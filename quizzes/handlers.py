@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import yaml
 from flask import g, has_request_context, request, url_for
@@ -12,6 +13,7 @@ from sqlalchemy import Select, bindparam, func, select
 from courses.completion import Requirement
 from courses.outline import outline_for
 from courses.packages import PackageError
+from lms.database import read_rows
 from lms.extensions import db
 from quizzes import gift, services
 from quizzes.models import Attempt, AttemptStatus, Quiz, QuizSlot
@@ -114,6 +116,68 @@ def _quiz_rows(course_id: int) -> list:
     return cache.get(course_id, [])
 
 
+class _QuizRow(NamedTuple):
+    id: int
+    course_id: int
+    module_id: int | None
+    title: str
+    pass_mark: int
+    grading: str
+
+
+class _AttemptRow(NamedTuple):
+    quiz_id: int
+    number: int
+    score: float | None
+    status: str
+
+
+@functools.cache
+def _quiz_rows_with_attempts_statement() -> Select:
+    """The quiz rows of `_quiz_rows_statement(False)`, each with the user's finished attempts
+    (outer-joined: a quiz without any comes once, with None)."""
+    statement = _quiz_rows_statement(False)
+    return (
+        statement.add_columns(
+            Attempt.number.label("attempt_number"),
+            Attempt.score.label("attempt_score"),
+            Attempt.status.label("attempt_status"),
+        )
+        .outerjoin(
+            Attempt,
+            (Attempt.quiz_id == Quiz.id)
+            & (Attempt.user_id == bindparam("user_id"))
+            & (Attempt.status == AttemptStatus.FINISHED),
+        )
+        .order_by(Attempt.number)
+    )
+
+
+def _read_quizzes_with_attempts(user_id: int) -> None:
+    """In a request that has read neither the quiz rows nor this user's attempts yet (the
+    learner's home, a lesson or quiz completing), read both in one statement into the same
+    per-request caches that `_quiz_rows` and `_finished_attempts` fill."""
+    if not has_request_context() or "quiz_rows_by_course" in g:
+        return
+    attempts_by_user = g.setdefault("quiz_attempts_by_user", {})
+    if user_id in attempts_by_user:
+        return
+    by_course: dict[int, list[_QuizRow]] = {}
+    attempts: list[_AttemptRow] = []
+    last_quiz = None
+    rows = read_rows(_quiz_rows_with_attempts_statement(), {"user_id": user_id}).all()
+    for quiz_id, course_id, module_id, title, pass_mark, grading, number, score, status in rows:
+        if quiz_id != last_quiz:  # rows come ordered by quiz
+            last_quiz = quiz_id
+            by_course.setdefault(course_id, []).append(
+                _QuizRow(quiz_id, course_id, module_id, title, pass_mark, grading)
+            )
+        if number is not None:
+            attempts.append(_AttemptRow(quiz_id, number, score, status))
+    g.quiz_rows_by_course = by_course
+    attempts_by_user[user_id] = attempts
+
+
 _quiz_urls: dict[tuple[str, int], str] = {}
 
 
@@ -131,6 +195,8 @@ def _quiz_url(quiz_id: int) -> str:
 
 def completion_requirements(course, user, enrolment, **kwargs) -> list[Requirement]:  # noqa: ANN001
     """Each module check and the final assessment must be passed (by the quiz's grading)."""
+    if enrolment is not None:
+        _read_quizzes_with_attempts(user.id)
     quizzes = _quiz_rows(course.id)
     if not quizzes:
         return []

@@ -12,10 +12,10 @@ from flask import Response, abort, current_app, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from certificates import access, services
-from certificates.models import Certificate, Status
+from certificates.models import Certificate, CertificateDocument, Status
 from certificates.views import bp
 from lms.database import write_intent
 from lms.extensions import db
@@ -95,10 +95,21 @@ def mine():
     return render_template("certificates/mine.html", certificates=certificates)
 
 
+# The certificate with its stored PDF in one statement (the bytes are read only if present).
+_CERTIFICATE_AND_PDF = (
+    select(Certificate, CertificateDocument.pdf)
+    .outerjoin(CertificateDocument, CertificateDocument.certificate_id == Certificate.id)
+    .where(Certificate.id == bindparam("certificate_id"))
+)
+
+
 @bp.route("/certificates/<int:certificate_id>.pdf")
 @login_required
 def download(certificate_id: int):
-    certificate = access.viewable_or_404(certificate_id)
+    found = db.session.execute(_CERTIFICATE_AND_PDF, {"certificate_id": certificate_id}).first()
+    if found is None or not access.can_view(current_user, found[0]):
+        abort(404)
+    certificate, data = found
     if certificate.revoked_at is not None and not current_user.is_admin:
         message = _(
             "This certificate was revoked on %(date)s, so it can no longer be downloaded. "
@@ -131,15 +142,13 @@ def download(certificate_id: int):
             layout="base.html",
         )
         return page, 410
-    if certificate.document is None:
+    if data is None:
         # Issuance could not render it: render it now, once, in a write transaction.
         db.session.rollback()
         with write_intent():
             certificate = db.session.get(Certificate, certificate_id)
             data = services.document_bytes(certificate)
             db.session.commit()
-    else:
-        data = certificate.document.pdf
     if data is None:
         abort(503)
     response = Response(data, mimetype=PDF_MIMETYPE)

@@ -37,7 +37,16 @@ _COURSE = select(Course).where(Course.slug == bindparam("slug"))
 _COURSE_WITH_MODULES = _COURSE.options(
     selectinload(Course.modules).selectinload(Module.lessons).load_only(*OUTLINE_LESSON_COLUMNS)
 )
-_LESSON_TEXT = select(Lesson.published_html).where(Lesson.id == bindparam("lesson_id"))
+# The lesson page: the course, the reader's enrolment and the lesson's text in one statement.
+_LESSON_PAGE = (
+    select(Course, Enrolment, Lesson.published_html)
+    .outerjoin(
+        Enrolment,
+        (Enrolment.course_id == Course.id) & (Enrolment.user_id == bindparam("user_id")),
+    )
+    .outerjoin(Lesson, (Lesson.id == bindparam("lesson_id")) & (Lesson.course_id == Course.id))
+    .where(Course.slug == bindparam("slug"))
+)
 _DASHBOARD_ENROLMENTS = (
     select(Enrolment)
     .where(Enrolment.user_id == bindparam("user_id"))
@@ -72,12 +81,18 @@ def _visible_course(slug: str, with_modules: bool = True) -> tuple[Course, Enrol
         if current_user.is_authenticated
         else None
     )
+    _visible_or_404(course, enrolment)
+    return course, enrolment
+
+
+def _visible_or_404(course: Course, enrolment: Enrolment | None) -> None:
+    """The rule of `_visible_course` for a course and enrolment already read."""
     if course.status == CourseStatus.PUBLISHED:
-        return course, enrolment
+        return
     if course.status == CourseStatus.ARCHIVED and enrolment is not None:
-        return course, enrolment
+        return
     if can_edit(current_user, course) and course.version > 0:
-        return course, enrolment
+        return
     abort(404)
 
 
@@ -167,7 +182,13 @@ def resume(slug: str):
 @bp.route("/<slug>/lessons/<int:lesson_id>")
 @login_required
 def lesson(slug: str, lesson_id: int):
-    course, enrolment = _visible_course(slug, with_modules=False)
+    found = db.session.execute(
+        _LESSON_PAGE, {"slug": slug, "user_id": current_user.id, "lesson_id": lesson_id}
+    ).first()
+    if found is None:
+        abort(404)
+    course, enrolment, text = found
+    _visible_or_404(course, enrolment)
     if enrolment is None and not can_edit(current_user, course):
         flash(_("Enrol in the course to read its lessons."), "info")
         return redirect(url_for("courses.course", slug=course.slug))
@@ -176,8 +197,7 @@ def lesson(slug: str, lesson_id: int):
     if index is None:
         abort(404)
     ordered = cached.lessons
-    # The text is the one thing of the lesson not in the outline: one statement.
-    text = db.session.scalar(_LESSON_TEXT, {"lesson_id": lesson_id})
+    # The text (read with the course above) is the one thing of the lesson not in the outline.
     entry = ordered[index]
     current = LessonPage(
         entry.id,
@@ -201,7 +221,6 @@ def lesson(slug: str, lesson_id: int):
         position=index + 1,
         total=len(ordered),
         enrolment=enrolment,
-        action_form=ActionForm(),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import bindparam, select
 from werkzeug.datastructures import MultiDict
 
 from courses.models import Course
@@ -23,6 +24,10 @@ from quizzes.views import bp
 def _quiz_or_404(quiz_id: int) -> tuple[Quiz, Course]:
     quiz = db.session.get(Quiz, quiz_id)
     course = db.session.get(Course, quiz.course_id) if quiz else None
+    return _check_quiz(quiz, course)
+
+
+def _check_quiz(quiz: Quiz | None, course: Course | None) -> tuple[Quiz, Course]:
     if quiz is None or course is None or course.version == 0:
         abort(404)
     if quiz.module_id is not None and quiz.module_id not in {
@@ -32,12 +37,23 @@ def _quiz_or_404(quiz_id: int) -> tuple[Quiz, Course]:
     return quiz, course
 
 
-def _own_attempt_or_404(attempt_id: int) -> Attempt:
-    """Only the learner who made it reaches an attempt (anyone else: 404)."""
-    attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or attempt.user_id != current_user.id:
+# An attempt with its quiz and course in one statement (attempt pages, the submit POST).
+_ATTEMPT_QUIZ_COURSE = (
+    select(Attempt, Quiz, Course)
+    .join(Quiz, Quiz.id == Attempt.quiz_id)
+    .join(Course, Course.id == Quiz.course_id)
+    .where(Attempt.id == bindparam("attempt_id"))
+)
+
+
+def _own_attempt_or_404(attempt_id: int) -> tuple[Attempt, Quiz, Course]:
+    """Only the learner who made it reaches an attempt (anyone else: 404), and only while its
+    quiz is visible (as `_quiz_or_404`)."""
+    found = db.session.execute(_ATTEMPT_QUIZ_COURSE, {"attempt_id": attempt_id}).first()
+    if found is None or found[0].user_id != current_user.id:
         abort(404)
-    return attempt
+    attempt, quiz, course = found
+    return (attempt, *_check_quiz(quiz, course))
 
 
 @bp.route("/<int:quiz_id>")
@@ -126,8 +142,7 @@ def responses_from_form(attempt: Attempt, form: MultiDict) -> dict[int, Any]:
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
-    attempt = _own_attempt_or_404(attempt_id)
-    quiz, course = _quiz_or_404(attempt.quiz_id)
+    attempt, quiz, course = _own_attempt_or_404(attempt_id)
     if request.method == "POST":
         form = ActionForm()
         if not form.validate_on_submit():
@@ -182,8 +197,7 @@ def attempt(attempt_id: int):
 @bp.route("/attempts/<int:attempt_id>/review")
 @login_required
 def review(attempt_id: int):
-    attempt = _own_attempt_or_404(attempt_id)
-    quiz, course = _quiz_or_404(attempt.quiz_id)
+    attempt, quiz, course = _own_attempt_or_404(attempt_id)
     if attempt.status == AttemptStatus.IN_PROGRESS and not services.close_if_expired(attempt):
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
     db.session.commit()
