@@ -9,7 +9,9 @@
 - Quizzes (#4): quiz submissions per second against the hello POST. Only the submit POSTs are
   timed (20 mixed-type questions, every one answered, scored and stored); the attempts are
   started in-process between rounds while the server is idle (bench/quizzes.py). GIFT import
-  of 1,000 questions against reading and splitting the file.
+  of 1,000 questions against reading and splitting the file. Next to it, the stack floor
+  (bench/floor.py): the least a submission costs with Flask, Flask-Login, Flask-WTF and
+  SQLAlchemy, driven the same way.
 - Certificates (#5): see bench/certificates.py (PDF rendering against ReportLab, download of a
   stored PDF against the hello GET, bulk issuance of --certificates N, default 1,000).
 - Load (#7): see bench/load.py (the journeys at once for --load-seconds N, default 180, on
@@ -29,6 +31,7 @@ import time
 from pathlib import Path
 
 from bench import certificates as certificate_bench
+from bench import floor as floor_bench
 from bench import load as load_bench
 from bench import quizzes as quiz_bench
 from bench.driver import ROOT, Gunicorn, Result, load, login_cookie, request
@@ -113,6 +116,14 @@ def main() -> None:
             submits, answer_fields = quiz_bench.submit_load(
                 lms.port, quiz_app, quiz_id, cookies, args.seconds, args.clients
             )
+        floor_url = f"sqlite:///{Path(tmp) / 'floor.sqlite3'}"
+        floor_app = floor_bench.make_app(floor_url)
+        with Gunicorn(
+            "bench.floor:make_app()", {**env, "BENCH_FLOOR_DATABASE_URL": floor_url}
+        ) as floor:
+            floor_submits = floor_bench.submit_load(
+                floor_app, floor.port, answer_fields, args.seconds, args.clients
+            )
         print_table(
             [
                 ("hello-world GET /", baseline),
@@ -120,6 +131,7 @@ def main() -> None:
                 ("learner home GET /", home),
                 ("lesson page GET", lesson),
                 ("quiz submit (20 q)", submits),
+                ("stack floor submit", floor_submits),
             ]
         )
         for name, result, goal in (("home", home, 0.35), ("lesson", lesson, 0.3)):
@@ -134,8 +146,14 @@ def main() -> None:
         ratio = submits.rps / baseline_post.rps
         print(
             f"ratio submissions/hello POST = {ratio:.3f}   (goal >= 0.2; timed: only the submit "
-            f"POSTs, each {answer_fields} answer fields for 20 questions, scored and stored; "
+            f"POSTs, each {len(answer_fields)} answer fields for 20 questions, scored and stored; "
             f"attempts are started untimed between rounds)"
+        )
+        floor_ratio = floor_submits.rps / baseline_post.rps
+        print(
+            f"ratio stack floor/hello POST = {floor_ratio:.3f}   (bench/floor.py: login, CSRF, "
+            f"claim and store the same fields, commit; no scoring or completion); "
+            f"quiz submit = {submits.rps / floor_submits.rps:.2f} of the floor"
         )
         results["quiz_submit"] = {
             "per_s": submits.rps,
@@ -143,7 +161,9 @@ def main() -> None:
             "ratio": ratio,
             "errors": submits.errors,
             "timed": "submit POST only (attempts started untimed)",
-            "answer_fields": answer_fields,
+            "answer_fields": len(answer_fields),
+            "floor_per_s": floor_submits.rps,
+            "floor_ratio": floor_ratio,
         }
         timing = quiz_bench.gift_import_timing(Path(tmp))
         print(

@@ -15,10 +15,13 @@ import sys
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 @dataclass
@@ -145,6 +148,51 @@ def load(
 ) -> Result:
     """`clients` threads send requests back to back for `seconds`; count, time and check each."""
     stop_at = time.monotonic() + seconds
+
+    def take() -> bool | None:
+        return True if time.monotonic() < stop_at else None
+
+    def send(_job: bool) -> bool:
+        try:
+            return request(port, method, path, headers, body).status == expect
+        except OSError:
+            return False
+
+    return _clients(take, send, clients)
+
+
+def timed_rounds(
+    next_round: Callable[[], list[T]],
+    send: Callable[[T], bool],
+    seconds: float,
+    clients: int,
+) -> Result:
+    """Rounds of one-shot jobs (attempts to submit, say): `next_round()` prepares a round's jobs
+    untimed, while the server is idle, then `clients` threads `send` them all as fast as the
+    server answers (`send` says whether the answer was the expected one). Rounds repeat until
+    `seconds` of sending are reached; the result counts the timed time only."""
+    total = Result(0, 0, 0.0)
+    while total.seconds < seconds:
+        jobs = next_round()
+        lock = threading.Lock()
+
+        def take(jobs: list[T] = jobs, lock: threading.Lock = lock) -> T | None:
+            with lock:
+                return jobs.pop() if jobs else None
+
+        done = _clients(take, send, clients)
+        total = Result(
+            total.requests + done.requests,
+            total.errors + done.errors,
+            total.seconds + done.seconds,
+            total.latencies + done.latencies,
+        )
+    return total
+
+
+def _clients(take: Callable[[], T | None], send: Callable[[T], bool], clients: int) -> Result:
+    """`clients` threads each `take` a job and `send` it until `take` gives None; counts the
+    expected answers (timed) and the others, over the time from the first start to the last end."""
     lock = threading.Lock()
     latencies: list[float] = []
     counts = {"ok": 0, "errors": 0}
@@ -152,16 +200,12 @@ def load(
     def client() -> None:
         mine: list[float] = []
         ok = errors = 0
-        while time.monotonic() < stop_at:
+        while (job := take()) is not None:
             started = time.perf_counter()
-            try:
-                response = request(port, method, path, headers, body)
-                if response.status == expect:
-                    ok += 1
-                    mine.append(time.perf_counter() - started)
-                else:
-                    errors += 1
-            except OSError:
+            if send(job):
+                ok += 1
+                mine.append(time.perf_counter() - started)
+            else:
                 errors += 1
         with lock:
             latencies.extend(mine)
@@ -169,9 +213,9 @@ def load(
             counts["errors"] += errors
 
     threads = [threading.Thread(target=client) for _ in range(clients)]
-    started = time.monotonic()
+    started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return Result(counts["ok"], counts["errors"], time.monotonic() - started, latencies)
+    return Result(counts["ok"], counts["errors"], time.perf_counter() - started, latencies)

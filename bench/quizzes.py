@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 import urllib.parse
 from pathlib import Path
 
-from bench.driver import Result, request
+from bench.driver import Result, request, timed_rounds
 
 GIFT_QUESTIONS = [
     "::s{n}::Which is renewable ({n})? {{=Wind#yes ~Coal#no ~Oil#no}}",
@@ -118,12 +117,12 @@ def submit_load(
     cookies: dict[str, str],
     seconds: float,
     clients: int,  # noqa: ANN001
-) -> tuple[Result, int]:
+) -> tuple[Result, dict[str, str]]:
     """Only submissions are timed. In rounds: every learner gets an open attempt (started
     in-process, untimed, while the server is idle), then `clients` threads submit all of them
     (20 answers each) as fast as the server answers; rounds repeat until `seconds` of submitting
-    are reached. Returns the result over the timed time only, and the number of fields sent
-    per submission."""
+    are reached. Returns the result over the timed time only, and the fields sent with each
+    submission."""
     headers: dict[str, dict[str, str]] = {}
     tokens: dict[str, str] = {}
     for email, cookie in cookies.items():
@@ -133,53 +132,23 @@ def submit_load(
             cookie = page.getheader("Set-Cookie").split(";")[0]
         headers[email] = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
         tokens[email] = _token(page.body)
-    lock = threading.Lock()
-    totals = {"ok": 0, "errors": 0}
-    latencies: list[float] = []
     fields: dict[str, str] = {}
-    timed = 0.0
-    while timed < seconds:
+
+    def next_round() -> list[tuple[str, int]]:
         attempts = start_attempts(app, quiz_id, list(cookies))
         if not fields:
             email, attempt_id = next(iter(attempts.items()))
             page = request(port, "GET", f"/quizzes/attempts/{attempt_id}", headers[email])
-            fields = answer_fields(page.body)
-        jobs = list(attempts.items())
+            fields.update(answer_fields(page.body))
+        return list(attempts.items())
 
-        def client(jobs: list[tuple[str, int]], fields: dict[str, str]) -> None:
-            mine: list[float] = []
-            ok = errors = 0
-            while True:
-                with lock:
-                    if not jobs:
-                        break
-                    email, attempt_id = jobs.pop()
-                body = urllib.parse.urlencode(
-                    {**fields, "csrf_token": tokens[email], "action": "submit"}
-                )
-                started = time.perf_counter()
-                reply = request(
-                    port, "POST", f"/quizzes/attempts/{attempt_id}", headers[email], body
-                )
-                elapsed = time.perf_counter() - started
-                if reply.status == 302 and "review" in (reply.getheader("Location") or ""):
-                    ok += 1
-                    mine.append(elapsed)
-                else:
-                    errors += 1
-            with lock:
-                totals["ok"] += ok
-                totals["errors"] += errors
-                latencies.extend(mine)
+    def send(job: tuple[str, int]) -> bool:
+        email, attempt_id = job
+        body = urllib.parse.urlencode({**fields, "csrf_token": tokens[email], "action": "submit"})
+        reply = request(port, "POST", f"/quizzes/attempts/{attempt_id}", headers[email], body)
+        return reply.status == 302 and "review" in (reply.getheader("Location") or "")
 
-        threads = [threading.Thread(target=client, args=(jobs, fields)) for _ in range(clients)]
-        round_started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        timed += time.perf_counter() - round_started
-    return Result(totals["ok"], totals["errors"], timed, latencies), len(fields)
+    return timed_rounds(next_round, send, seconds, clients), fields
 
 
 def gift_import_timing(directory: Path) -> dict[str, float]:
