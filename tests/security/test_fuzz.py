@@ -338,10 +338,12 @@ class Page:
 _CRAWLS: dict[str, Page] = {}
 
 
-def crawl(app: Flask, client, role: str, arguments: dict[str, Any]) -> Page:
+def crawl(app: Flask, client, role: str, arguments: dict[str, Any], fresh: bool = False) -> Page:
     """Read every HTML page the role can open, once per run (the names and kinds of fields do
-    not change between seeds; values that hold ids are read again per test, see `fields_of`)."""
-    if role in _CRAWLS:
+    not change between seeds; values that hold ids are read again per test, see `fields_of`).
+    `fresh`: read them again, without keeping the result (a form that shows only once some
+    state exists, see `STATE_FOR`)."""
+    if role in _CRAWLS and not fresh:
         return _CRAWLS[role]
     result = Page()
     missed = []
@@ -360,7 +362,8 @@ def crawl(app: Flask, client, role: str, arguments: dict[str, Any]) -> Page:
     for endpoint in missed:
         for path in result.paths.get((endpoint, "GET"), [])[:1]:
             result.merge(read_page(app, client, path, path))
-    _CRAWLS[role] = result
+    if not fresh:
+        _CRAWLS[role] = result
     return result
 
 
@@ -404,7 +407,7 @@ def fields_of(
     """The target's fields and the addresses its forms post to, with this seed's values and
     ids: its forms read again from the pages that hold them."""
     key = (target.endpoint, target.method)
-    crawled = crawl(app, client, role, arguments)
+    crawled = crawl(app, client, role, arguments, fresh=target.endpoint in STATE_FOR)
     fields: dict[str, FormField] = {}
     paths: list[str] = []
     for source in sorted(crawled.sources.get(key, ())):  # an endpoint, or a page's path
@@ -867,6 +870,70 @@ def fuzz_app(app: Flask) -> Flask:
     return app
 
 
+# --- state some write routes need before they read a form --------------------------------
+
+
+def _pending_erasure(users: dict, arguments: dict[str, Any]) -> dict[str, Any]:
+    """A new person who has asked for erasure: the admin's erase/cancel forms apply to them.
+    A new one for every request, since erasing or cancelling uses the request up."""
+    import secrets
+
+    from lms import privacy
+    from lms.models import User
+
+    person = User(
+        email=f"erase-{secrets.token_hex(6)}@example.org", name="To Erase", password_hash="-"
+    )
+    db.session.add(person)
+    db.session.flush()
+    privacy.request_erasure(person)
+    db.session.commit()
+    return {"user_id": person.id}
+
+
+def _attended_event(users: dict, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The event (`event_id`) has started and the learner was there: they may rate it."""
+    from datetime import timedelta
+
+    from courses.models import Attendance, LiveEvent
+    from lms.models import utcnow
+
+    event = db.session.get(LiveEvent, arguments["event_id"])
+    event.starts_at = utcnow() - timedelta(hours=2)
+    learner = users["learner"]
+    db.session.add(Attendance(event_id=event.id, user_id=learner.id, name=learner.name))
+    db.session.commit()
+    return {}
+
+
+def _essay_waiting(users: dict, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The course (`slug`) has a final assessment with an essay the learner has submitted:
+    the grading queue shows its grade form."""
+    from courses.models import Course
+    from quizzes import services as quiz_services
+
+    course = db.session.get(Course, arguments["course_id"])
+    made = quiz_services.import_gift(course, "::essay::Why does repair keep value? {}")
+    quiz = quiz_services.set_quiz(course, None, {"title": "Final", "pass_mark": 50}, made)
+    attempt = quiz_services.start_attempt(quiz, users["learner"])
+    quiz_services.submit_attempt(attempt, {made[0].id: {"text": "Because it does."}})
+    db.session.commit()
+    return {}
+
+
+#: Write routes that refuse before reading their form unless something exists first (a
+#: pending request, an attended event, an essay to grade): made before they are fuzzed. Each
+#: returns the URL arguments it changes.
+STATE_FOR: dict[str, Callable[[dict, dict[str, Any]], dict[str, Any]]] = {
+    "privacy.admin_erase": _pending_erasure,
+    "privacy.admin_cancel": _pending_erasure,
+    "courses.event_feedback": _attended_event,
+    "quizzes.grading": _essay_waiting,
+}
+#: Of those, the routes whose success uses the state up: made again before every request.
+STATE_FOR_EACH_REQUEST = {"privacy.admin_erase", "privacy.admin_cancel"}
+
+
 # --- write routes: form, multipart and JSON bodies -----------------------------------------
 
 
@@ -874,10 +941,13 @@ def fuzz_app(app: Flask) -> Flask:
 def test_fuzz_form_and_json_bodies(target: Target, fuzz_app: Flask, users, route_arguments):
     app = fuzz_app
     role = reaching_role(target, load_table())
+    arguments = dict(route_arguments)
+    if target.endpoint in STATE_FOR:
+        arguments.update(STATE_FOR[target.endpoint](users, arguments))
     fuzzer = Fuzzer(app, role)
-    address = [build_url(app, target_rule(app, target), route_arguments)]
+    address = [build_url(app, target_rule(app, target), arguments)]
     assert address[0], f"{target}: a URL argument is missing from route_arguments"
-    fields, paths = fields_of(app, fuzzer.client, target, role, route_arguments)
+    fields, paths = fields_of(app, fuzzer.client, target, role, arguments)
     # An empty form first, which tells the keys the handler reads; where the URL arguments
     # name nothing there (an indicator's name), the address of a form on the pages instead.
     for candidate in [address[0], *paths]:
@@ -893,6 +963,9 @@ def test_fuzz_form_and_json_bodies(target: Target, fuzz_app: Flask, users, route
 
     def send(sent: Any, **kwargs: Any) -> None:
         fuzzer.ensure_login()
+        if target.endpoint in STATE_FOR_EACH_REQUEST:
+            arguments.update(STATE_FOR[target.endpoint](users, arguments))
+            address[0] = build_url(app, target_rule(app, target), arguments)
         response = fuzzer.check(target, target.method, address[0], sent, **kwargs)
         # A saved change of the address (a course's slug) moves the target with it.
         moved = urlsplit(response.location or "").path
@@ -1049,6 +1122,19 @@ def test_the_fuzzer_reaches_the_forms(fuzz_app: Flask, users, route_arguments):
         role = reaching_role(target, table)
         fuzzer = Fuzzer(app, role)
         fields, _ = fields_of(app, fuzzer.client, target, role, route_arguments)
+        assert names <= set(fields), f"{endpoint} as {role}: {sorted(fields)}"
+    # With the state they need, the routes that refuse without it show their forms.
+    prepared = {
+        "privacy.admin_erase": {"confirm"},
+        "courses.event_feedback": {"satisfaction", "comment"},
+        "quizzes.grading": {"answer_id", "grade", "comment"},
+    }
+    for endpoint, names in prepared.items():
+        target = Target(endpoint, "POST")
+        role = reaching_role(target, table)
+        arguments = {**route_arguments, **STATE_FOR[endpoint](users, route_arguments)}
+        fuzzer = Fuzzer(app, role)
+        fields, _ = fields_of(app, fuzzer.client, target, role, arguments)
         assert names <= set(fields), f"{endpoint} as {role}: {sorted(fields)}"
     with reading_keys() as read:
         Fuzzer(app, "admin").send("GET", "/admin/users")
