@@ -391,6 +391,7 @@ class ReportEngine:
                 len(self.month_starts),
                 self.period.start is not None,
                 self.period.end is not None,
+                db.session.get_bind().dialect.name,
             )
             params = statement.parameters(
                 shape, self.period.start, self.period.end, self._month_bounds

@@ -8,8 +8,11 @@ needed result one grouped SELECT over it; all of them are joined with UNION ALL 
 statement, so the whole report is one round trip whose result is a few hundred rows (bounded by
 the number of companies, courses and months, not by the number of people or facts).
 
-Portable SQL only (SQLite and PostgreSQL): common table expressions, ``row_number()``, CASE,
-GROUP BY and UNION ALL with explicitly typed NULLs; no GROUPING SETS, no date functions.
+Portable SQL (SQLite and PostgreSQL): common table expressions, ``row_number()``, CASE,
+GROUP BY and UNION ALL with explicitly typed NULLs; no GROUPING SETS, no date functions. One
+exception, for speed: on SQLite each person's first fact is found by a grouping that relies on
+SQLite's documented min() "bare columns" instead of numbering every fact (`first_facts`); the
+shape records the dialect, and a test checks that both ways break ties alike.
 
 Building and compiling such a statement costs milliseconds, so it is built **once per process**
 for each shape (the fact sets with their sources and filters, the number of months, open or
@@ -85,6 +88,7 @@ class Shape:
     months: int  # number of local months in the period (>= 1)
     has_start: bool
     has_end: bool
+    dialect: str = ""  # "sqlite" picks each person's first fact by grouping (see first_facts)
 
 
 def facts_select(
@@ -189,6 +193,48 @@ def _row(
     ]
 
 
+def first_facts(facts: Any, index: int, dialect: str) -> Any:
+    """Each person's first fact in the period as a subquery (person_id, company_id, at), one
+    row per person; ties at the same instant go to the known company, then the smallest id.
+
+    Portable: number each person's facts with row_number() and keep the first. On SQLite a
+    grouping does the same for less (a window sorts every fact, a grouping only keeps the
+    least key per person): SQLite takes the other columns of a min() query from the row that
+    holds the minimum (its documented "bare columns"), and the key orders as the window does
+    (the timestamp text, then the company zero-padded, a missing company last)."""
+    person = unordered(facts.c.person_id)
+    if dialect == "sqlite":
+        tie = case(  # printf() would write a missing company as zeros
+            (facts.c.company_id.is_(None), literal_column("'~'", _TEXT)),
+            else_=func.printf("%020d", facts.c.company_id),
+        )
+        key = type_coerce(facts.c.at, _TEXT) + func.char(1) + tie
+        return (
+            select(
+                person.label("person_id"),
+                facts.c.company_id,
+                facts.c.at,
+                func.min(key).label("first_key"),
+            )
+            .where(facts.c.person_id.is_not(None))
+            .group_by(person)
+            .subquery(f"r{index}")
+        )
+    rn = func.row_number().over(
+        partition_by=person, order_by=(facts.c.at, facts.c.company_id.nulls_last())
+    )
+    ranked = (
+        select(facts.c.person_id, facts.c.company_id, facts.c.at, rn.label("rn"))
+        .where(facts.c.person_id.is_not(None))
+        .subquery(f"n{index}")
+    )
+    return (
+        select(ranked.c.person_id, ranked.c.company_id, ranked.c.at)
+        .where(ranked.c.rn == _ONE)
+        .subquery(f"r{index}")
+    )
+
+
 def start_name(index: int) -> str:
     return f"report_start_{index}"
 
@@ -230,23 +276,13 @@ def build(shape: Shape) -> Select:
         ).cte(f"f{i}")
         bounds = [_bound(bound_name(i, k)) for k in range(shape.months - 1)]
         if people:
-            # Each person's first fact in the period (ties: the known company first). The
-            # people table is joined before numbering: PostgreSQL then estimates the rows
-            # well and hashes it once instead of looking every person up by id.
-            rn = func.row_number().over(
-                partition_by=unordered(facts.c.person_id),
-                order_by=(facts.c.at, facts.c.company_id.nulls_last()),
-            )
-            ranked = (
-                select(facts.c.person_id, facts.c.company_id, facts.c.at, rn.label("rn"))
-                .where(facts.c.person_id.is_not(None))
-                .subquery(f"r{i}")
-            )
+            # Each person's first fact in the period (ties: the known company first).
+            ranked = first_facts(facts, i, shape.dialect)
             month = month_case(ranked.c.at, bounds)
             if fact_set.anonymous:
                 branches.append(
                     select(*_row(base + ANONYMOUS, month=month, n=func.count()))
-                    .where(ranked.c.rn == _ONE)
+                    .select_from(ranked)
                     .group_by(*([month] if bounds else []))
                 )
             else:
@@ -259,7 +295,6 @@ def build(shape: Shape) -> Select:
                     )
                     .select_from(ranked)
                     .outerjoin(User, User.id == ranked.c.person_id)
-                    .where(ranked.c.rn == _ONE)
                     .cte(f"p{i}")
                 )
                 # Two small groupings instead of one per split: months x genders x age bands

@@ -172,6 +172,34 @@ def test_participants_completed_counts_each_person_once(report_data) -> None:  #
     assert dict(result.months) == {"2025-04": 2, "2025-05": 0, "2025-06": 1}
 
 
+def test_a_tie_at_the_same_instant_goes_to_the_known_company_then_the_smaller_id(
+    report_data, create_user
+) -> None:  # noqa: ANN001
+    """A person's first fact decides their company: at the same instant, a fact with a
+    company before one without, and the company with the smaller id between two. The figure
+    (one statement, which on SQLite groups instead of numbering) and the drill-down (which
+    numbers) agree."""
+    at = utc(2025, 5, 12, 8)
+    galia = report_data["galia"]  # no company of her own
+    complete(galia, report_data["x"], at)
+    complete(galia, report_data["y"], at, company=report_data["beta"])
+    hristo = create_user("hristo@example.org", name="Hristo", gender="male")
+    assert report_data["alpha"].id < report_data["gamma"].id
+    complete(hristo, report_data["x"], at, company=report_data["gamma"])
+    complete(hristo, report_data["y"], at, company=report_data["alpha"])
+    db.session.commit()
+    result = figures()["participants_completed"]
+    assert result.value == 5
+    assert result.splits["size_class"] == {"micro": 2, "small": 3}  # Galia: Beta; Hristo: Alpha
+    assert result.splits["startup"] == {"startup": 1, "not_startup": 4}
+    engine = ReportEngine(q2())
+    definition = next(d for d in engine.definitions if d.key == "participants_completed")
+    micro = engine.rows(definition, "size_class", "micro")
+    assert sorted(r[0] for r in micro.rows) == ["Ana", "Hristo"]
+    small = engine.rows(definition, "size_class", "small")
+    assert sorted(r[0] for r in small.rows) == ["Boris", "Galia", "Vera"]
+
+
 def test_time_zone_moves_a_late_utc_completion_into_the_next_local_month(report_data) -> None:  # noqa: ANN001
     march = figures(make_period(date(2025, 3, 1), date(2025, 3, 31)))
     # Emil (23:00 Sofia, 31 March) is in March; Boris (23:30 UTC = 02:30 Sofia, 1 April) is not.
