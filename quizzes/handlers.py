@@ -6,7 +6,7 @@ import functools
 from typing import NamedTuple
 
 import yaml
-from flask import g, has_request_context, request, url_for
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, bindparam, func, select
 
@@ -15,6 +15,7 @@ from courses.outline import outline_for
 from courses.packages import PackageError
 from lms.database import read_rows
 from lms.extensions import db
+from lms.ui import remembered_url
 from quizzes import gift, services
 from quizzes.models import Attempt, AttemptStatus, Quiz, QuizSlot
 
@@ -178,21 +179,6 @@ def _read_quizzes_with_attempts(user_id: int) -> None:
     attempts_by_user[user_id] = attempts
 
 
-_quiz_urls: dict[tuple[str, int], str] = {}
-
-
-def _quiz_url(quiz_id: int) -> str:
-    """url_for("quizzes.quiz", quiz_id=...), kept per process (it depends only on the id and
-    the application root)."""
-    key = (request.script_root, quiz_id)
-    url = _quiz_urls.get(key)
-    if url is None:
-        if len(_quiz_urls) > 10_000:
-            _quiz_urls.clear()
-        url = _quiz_urls[key] = url_for("quizzes.quiz", quiz_id=quiz_id)
-    return url
-
-
 def completion_requirements(course, user, enrolment, **kwargs) -> list[Requirement]:  # noqa: ANN001
     """Each module check and the final assessment must be passed (by the quiz's grading)."""
     if enrolment is not None:
@@ -213,7 +199,7 @@ def completion_requirements(course, user, enrolment, **kwargs) -> list[Requireme
             label=_l("Pass “%(title)s”", title=quiz.title),
             done=services.is_pass(quiz, services.quiz_grade(quiz, by_quiz.get(quiz.id, []))),
             module_id=quiz.module_id,
-            url=_quiz_url(quiz.id) if with_url else None,
+            url=remembered_url("quizzes.quiz", quiz_id=quiz.id) if with_url else None,
             weight=2,
         )
         for quiz in quizzes

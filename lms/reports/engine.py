@@ -391,7 +391,7 @@ class ReportEngine:
                 len(self.month_starts),
                 self.period.start is not None,
                 self.period.end is not None,
-                db.session.get_bind().dialect.name,
+                _dialect(),
             )
             params = statement.parameters(
                 shape, self.period.start, self.period.end, self._month_bounds
@@ -459,22 +459,10 @@ class ReportEngine:
             _add(sizes, size, count)
             _add(startups, startup, count)
 
-    def _ranked(self, f):  # noqa: ANN001, ANN202
-        """Each person's facts numbered by time: rn = 1 is their first in the period (ties:
-        the known company first)."""
-        rn = (
-            func.row_number()
-            .over(
-                partition_by=statement.unordered(f.c.person_id),
-                order_by=(f.c.at, f.c.company_id.nulls_last()),
-            )
-            .label("rn")
-        )
-        return (
-            select(f.c.person_id, f.c.company_id, f.c.at, f.c.ref, rn)
-            .where(f.c.person_id.is_not(None))
-            .subquery("ranked")
-        )
+    def _first_facts(self, f):  # noqa: ANN001, ANN202
+        """Each person's first fact in the period with its reference (see
+        `statement.first_facts`)."""
+        return statement.first_facts(f, "ranked", _dialect(), ["ref"])
 
     def _companies_measure(self, computed, months, splits) -> None:  # noqa: ANN001
         for cid, first in (computed.companies or {}).items():
@@ -535,8 +523,8 @@ class ReportEngine:
     def _anonymous_rows(self, f, split, value) -> list[tuple]:  # noqa: ANN001
         if f is None:
             return []
-        ranked = self._ranked(f)
-        query = select(ranked.c.at).where(ranked.c.rn == 1).order_by(ranked.c.at)
+        ranked = self._first_facts(f)
+        query = select(ranked.c.at).order_by(ranked.c.at)
         if split == "month":
             query = query.where(self._month_filter(ranked.c.at, value))
         return [(self.period.local_date(at),) for (at,) in _run(query)]
@@ -544,7 +532,7 @@ class ReportEngine:
     def _people_rows(self, definition, f, split, value) -> list[tuple]:  # noqa: ANN001
         if f is None:
             return []
-        ranked = self._ranked(f)
+        ranked = self._first_facts(f)
         hidden = _hidden_user_condition()
         query = (
             select(
@@ -559,7 +547,6 @@ class ReportEngine:
             .select_from(ranked)
             .outerjoin(User, User.id == ranked.c.person_id)
             .outerjoin(Company, Company.id == ranked.c.company_id)
-            .where(ranked.c.rn == 1)
             .order_by(ranked.c.at, ranked.c.person_id)
         )
         if split in ("gender", "age_band"):
@@ -686,6 +673,11 @@ ANONYMOUS = "—"
 def _run(query: Any, parameters: dict[str, Any] | None = None) -> Any:
     """Execute on the session's connection (Core): no ORM row loading for plain aggregates."""
     return db.session.connection().execute(query, parameters)
+
+
+def _dialect() -> str:
+    """The database's dialect name: the report's SQL differs on SQLite in one place."""
+    return db.session.get_bind().dialect.name
 
 
 def _fact_set(definition: Definition) -> tuple:

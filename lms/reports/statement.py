@@ -12,7 +12,7 @@ Portable SQL (SQLite and PostgreSQL): common table expressions, ``row_number()``
 GROUP BY and UNION ALL with explicitly typed NULLs; no GROUPING SETS, no date functions. One
 exception, for speed: on SQLite each person's first fact is found by a grouping that relies on
 SQLite's documented min() "bare columns" instead of numbering every fact (`first_facts`); the
-shape records the dialect, and a test checks that both ways break ties alike.
+shape records the dialect, and a test checks the tie rule on both databases.
 
 Building and compiling such a statement costs milliseconds, so it is built **once per process**
 for each shape (the fact sets with their sources and filters, the number of months, open or
@@ -193,9 +193,10 @@ def _row(
     ]
 
 
-def first_facts(facts: Any, index: int, dialect: str) -> Any:
-    """Each person's first fact in the period as a subquery (person_id, company_id, at), one
-    row per person; ties at the same instant go to the known company, then the smallest id.
+def first_facts(facts: Any, name: str, dialect: str, extra: Sequence[str] = ()) -> Any:
+    """Each person's first fact as a subquery `name` (person_id, company_id, at and the
+    `extra` fact columns), one row per person; ties at the same instant go to the known
+    company, then the smallest id. The report's statement and its drill-down both use it.
 
     Portable: number each person's facts with row_number() and keep the first. On SQLite a
     grouping does the same for less (a window sorts every fact, a grouping only keeps the
@@ -203,6 +204,7 @@ def first_facts(facts: Any, index: int, dialect: str) -> Any:
     holds the minimum (its documented "bare columns"), and the key orders as the window does
     (the timestamp text, then the company zero-padded, a missing company last)."""
     person = unordered(facts.c.person_id)
+    others = [facts.c.company_id, facts.c.at, *(facts.c[column] for column in extra)]
     if dialect == "sqlite":
         tie = case(  # printf() would write a missing company as zeros
             (facts.c.company_id.is_(None), literal_column("'~'", _TEXT)),
@@ -210,28 +212,21 @@ def first_facts(facts: Any, index: int, dialect: str) -> Any:
         )
         key = type_coerce(facts.c.at, _TEXT) + func.char(1) + tie
         return (
-            select(
-                person.label("person_id"),
-                facts.c.company_id,
-                facts.c.at,
-                func.min(key).label("first_key"),
-            )
+            select(person.label("person_id"), *others, func.min(key).label("first_key"))
             .where(facts.c.person_id.is_not(None))
             .group_by(person)
-            .subquery(f"r{index}")
+            .subquery(name)
         )
     rn = func.row_number().over(
         partition_by=person, order_by=(facts.c.at, facts.c.company_id.nulls_last())
     )
     ranked = (
-        select(facts.c.person_id, facts.c.company_id, facts.c.at, rn.label("rn"))
+        select(facts.c.person_id, *others, rn.label("rn"))
         .where(facts.c.person_id.is_not(None))
-        .subquery(f"n{index}")
+        .subquery(f"{name}_numbered")
     )
     return (
-        select(ranked.c.person_id, ranked.c.company_id, ranked.c.at)
-        .where(ranked.c.rn == _ONE)
-        .subquery(f"r{index}")
+        select(*(c for c in ranked.c if c.name != "rn")).where(ranked.c.rn == _ONE).subquery(name)
     )
 
 
@@ -277,7 +272,7 @@ def build(shape: Shape) -> Select:
         bounds = [_bound(bound_name(i, k)) for k in range(shape.months - 1)]
         if people:
             # Each person's first fact in the period (ties: the known company first).
-            ranked = first_facts(facts, i, shape.dialect)
+            ranked = first_facts(facts, f"r{i}", shape.dialect)
             month = month_case(ranked.c.at, bounds)
             if fact_set.anonymous:
                 branches.append(

@@ -177,8 +177,8 @@ def test_a_tie_at_the_same_instant_goes_to_the_known_company_then_the_smaller_id
 ) -> None:  # noqa: ANN001
     """A person's first fact decides their company: at the same instant, a fact with a
     company before one without, and the company with the smaller id between two. The figure
-    (one statement, which on SQLite groups instead of numbering) and the drill-down (which
-    numbers) agree."""
+    and the drill-down agree (both find first facts with `statement.first_facts`, which on
+    SQLite groups instead of numbering)."""
     at = utc(2025, 5, 12, 8)
     galia = report_data["galia"]  # no company of her own
     complete(galia, report_data["x"], at)
