@@ -204,7 +204,7 @@ def first_facts(facts: Any, name: str, dialect: str, extra: Sequence[str] = ()) 
       person). SQLite takes the other columns of a min() query from the row that holds the
       minimum (its documented "bare columns"); the key orders as the rule does (the timestamp
       text, then the company as fixed-width digits, a missing company last).
-    - PostgreSQL (and any other database): ``DISTINCT ON (person) ... ORDER BY person, at,
+    - PostgreSQL: ``DISTINCT ON (person) ... ORDER BY person, at,
       company NULLS LAST``. Same sort as ``row_number()``, but the planner estimates one row
       per person where it estimates "rn = 1" as 0.5% of the facts; with that misestimate it
       joined the people to `user` by one index probe each, about 15% of the whole report."""

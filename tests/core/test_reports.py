@@ -234,6 +234,29 @@ def test_enterprises_supported_with_size_class_of_the_year_before(report_data) -
     assert year_2024.splits["sme"] == {"not_sme": 1}
 
 
+def test_the_year_of_support_and_the_start_up_window_are_local_days(
+    report_data, create_user
+) -> None:  # noqa: ANN001
+    """Size class and start-up status follow the day of support in Sofia, not in UTC: 00:30 on
+    1 January is the new year (its figures: the year before), and 00:30 on the day after a
+    start-up's last day is past it, though both are still the day before in UTC."""
+    gamma, beta = report_data["gamma"], report_data["beta"]
+    gamma.registered_on = date(2020, 6, 30)  # a start-up until 30 June 2025 (60 months)
+    late = create_user("late@example.org", company=gamma, name="Late")
+    complete(late, report_data["y"], utc(2025, 6, 30, 21, 30))  # 00:30 on 1 July in Sofia
+    new_year = create_user("new-year@example.org", company=beta, name="Nia")
+    complete(new_year, report_data["x"], utc(2024, 12, 31, 22, 30))  # 00:30, 1 January 2025
+    db.session.commit()
+    last_day = figures(make_period(date(2025, 6, 30), date(2025, 6, 30)))
+    assert last_day["enterprises_supported"].splits["startup"] == {"startup": 1}  # Vera, 23:00
+    day_after = figures(make_period(date(2025, 7, 1), date(2025, 7, 1)))
+    assert day_after["enterprises_supported"].splits["startup"] == {"not_startup": 1}
+    assert day_after["participants_completed"].splits["startup"] == {"not_startup": 2}  # + Vera
+    january = figures(make_period(date(2025, 1, 1), date(2025, 1, 31)))
+    assert january["enterprises_supported"].splits["size_class"] == {"small": 1}  # 2024's
+    assert january["participants_completed"].splits["size_class"] == {"small": 1}
+
+
 def test_courses_delivered_and_training_hours(report_data) -> None:  # noqa: ANN001
     result = figures()
     assert result["courses_delivered"].value == 2
