@@ -759,6 +759,8 @@ class _SetResult:
     def add(self, part: int, row: Sequence[Any]) -> None:
         """One grouped row: (tag, k1, k2, s1, s2, month, at, n, amount)."""
         _tag, k1, k2, s1, s2, month, at, n, amount = row
+        if at is not None:
+            at = statement.utc(at)
         if part == statement.DETAIL:
             self.detail.append((k1, k2, s1, s2, month, at, n, amount))
         elif part == statement.PEOPLE:

@@ -27,11 +27,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    DateTime,
     Float,
     Integer,
     String,
@@ -63,6 +64,10 @@ DETAIL = 4  # (course, event, topic, delivery mode, month) -> first fact, facts,
 PARTS = 8
 
 _INT, _TEXT, _FLOAT, _AT = Integer(), String(), Float(), UTCDateTime()
+#: The result's `at` column: the database's own timestamp type, so reading the rows runs no
+#: Python per row (UTCDateTime's conversion, about a tenth of the report on PostgreSQL); the
+#: few rows that carry a timestamp are made aware UTC by `utc`.
+_AT_READ = DateTime(timezone=True)
 _WIDE = literal_column(str(10**17), _INT)
 
 
@@ -187,10 +192,17 @@ def _row(
         typed(s1, _TEXT, "s1"),
         typed(s2, _TEXT, "s2"),
         typed(month, _INT, "month"),
-        typed(at, _AT, "at"),
+        typed(at, _AT_READ, "at"),
         typed(n, _INT, "n"),
         (cast(null(), _FLOAT) if amount is None else cast(amount, _FLOAT)).label("amount"),
     ]
+
+
+def utc(value: datetime) -> datetime:
+    """A timestamp of the statement's result as aware UTC (what UTCDateTime would return)."""
+    if value.tzinfo is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def first_facts(facts: Any, name: str, dialect: str, extra: Sequence[str] = ()) -> Any:
