@@ -207,6 +207,7 @@ class ReportEngine:
         self._companies: dict[int, _Company] | None = None
         self._company_first: dict[tuple, dict[int, tuple[datetime, int]]] = {}
         self._classes: dict[tuple[int | None, datetime], tuple[str, str, str]] = {}
+        self._set_classes: dict[tuple, dict[int, tuple[str, str, str]]] = {}
         self._facts: dict[tuple, Any] = {}
         self._results: dict[tuple, _SetResult] | None = None
         self._zone = period.zone
@@ -294,23 +295,15 @@ class ReportEngine:
         if company is None or not company.figures:
             return UNKNOWN, UNKNOWN, "not_startup"
         on = at.astimezone(self._zone).date()
-        klass = company.size_by_year.get(on.year)
-        if klass is None:
-            figures = company.figures
-            chosen = figures[0]  # oldest, when none is older than the year of support
-            for row in figures:  # oldest first
-                if row[0] <= on.year - 1:
-                    chosen = row
-            klass = company.size_by_year[on.year] = sme.size_class(chosen[1], chosen[2], chosen[3])
-        if klass is sme.SizeClass.LARGE:
-            return klass.value, "not_sme", "not_startup"
-        startup = company.startup_window(*self._startup_months)
-        is_startup = (
-            startup is not None
-            and klass in (sme.SizeClass.MICRO, sme.SizeClass.SMALL)
-            and startup[0] <= on <= startup[1]
-        )
-        return klass.value, "sme", "startup" if is_startup else "not_startup"
+        of_year = company.by_year.get(on.year)
+        if of_year is None:
+            of_year = company.by_year[on.year] = _classify_year(company, on.year)
+        size, is_sme, may_be_startup = of_year
+        if may_be_startup:
+            window = company.startup_window(*self._startup_months)
+            if window is not None and window[0] <= on <= window[1]:
+                return size, is_sme, "startup"
+        return size, is_sme, "not_startup"
 
     def company_first(self, definition: Definition) -> dict[int, tuple[datetime, int]]:
         """company id -> (first qualifying fact, number of unique people) in the period, for
@@ -331,7 +324,14 @@ class ReportEngine:
         return self._company_first[key]
 
     def company_classes(self, definition: Definition) -> dict[int, tuple[str, str, str]]:
+        """company id -> its classification when first supported, for a definition's facts
+        (kept per fact set: people and companies measures of the same facts share it)."""
         key = _fact_set(definition)
+        if key not in self._set_classes:
+            self._set_classes[key] = self._company_classes(definition, key)
+        return self._set_classes[key]
+
+    def _company_classes(self, definition: Definition, key: tuple) -> dict[int, tuple]:
         computed = self._results.get(key) if self._results is not None else None
         if computed is not None and computed.companies is not None:
             firsts = computed.companies
@@ -427,7 +427,7 @@ class ReportEngine:
             if measure == "people":
                 self._people(definition, computed, months, splits, result.anonymous)
             elif measure == "companies":
-                self._companies_measure(computed, months, splits)
+                self._companies_measure(definition, computed, months, splits)
             elif measure in ("courses", "events"):
                 self._distinct(computed, measure, months, splits)
             else:
@@ -456,21 +456,24 @@ class ReportEngine:
         sizes, startups = splits["size_class"], splits["startup"]
         for company_id, count in computed.people_companies.items():
             size, _sme, startup = classes.get(company_id, no_company)  # type: ignore[arg-type]
-            _add(sizes, size, count)
-            _add(startups, startup, count)
+            sizes[size] = sizes.get(size, 0) + count
+            startups[startup] = startups.get(startup, 0) + count
 
     def _first_facts(self, f):  # noqa: ANN001, ANN202
         """Each person's first fact in the period with its reference (see
         `statement.first_facts`)."""
         return statement.first_facts(f, "ranked", _dialect(), ["ref"])
 
-    def _companies_measure(self, computed, months, splits) -> None:  # noqa: ANN001
+    def _companies_measure(self, definition, computed, months, splits) -> None:  # noqa: ANN001
+        classes = self.company_classes(definition)
+        sizes, smes, startups = splits["size_class"], splits["sme"], splits["startup"]
+        month_of = self.month_of
         for cid, first in (computed.companies or {}).items():
-            months[self.month_of(first)] += 1
-            size, is_sme, startup = self.classify(cid, first)
-            _add(splits["size_class"], size, 1)
-            _add(splits["sme"], is_sme, 1)
-            _add(splits["startup"], startup, 1)
+            months[month_of(first)] += 1
+            size, is_sme, startup = classes[cid]
+            sizes[size] = sizes.get(size, 0) + 1
+            smes[is_sme] = smes.get(is_sme, 0) + 1
+            startups[startup] = startups.get(startup, 0) + 1
 
     def _distinct(self, computed, measure, months, splits) -> None:  # noqa: ANN001
         position = 0 if measure == "courses" else 1
@@ -693,7 +696,7 @@ def _fact_set(definition: Definition) -> tuple:
 class _Company:
     """A company's data for classification, with what is derived from it cached."""
 
-    __slots__ = ("_startup", "figures", "id", "listed", "registered", "size_by_year")
+    __slots__ = ("_startup", "by_year", "figures", "id", "listed", "registered")
 
     def __init__(self, company_id: int, registered: date | None, listed: bool) -> None:
         self.id = company_id
@@ -701,7 +704,8 @@ class _Company:
         self.listed = listed
         #: (reference year, headcount, turnover, balance sheet), oldest first.
         self.figures: list[tuple] = []
-        self.size_by_year: dict[int, sme.SizeClass] = {}
+        #: year of support -> (size class, SME, whether a start-up is possible by size).
+        self.by_year: dict[int, tuple[str, str, bool]] = {}
         self._startup: tuple[date, date] | None | bool = False
 
     def startup_window(self, min_months: int, max_months: int) -> tuple[date, date] | None:
@@ -714,6 +718,19 @@ class _Company:
                 else _startup_window(self.registered, min_months, max_months)
             )
         return self._startup  # type: ignore[return-value]
+
+
+def _classify_year(company: _Company, year: int) -> tuple[str, str, bool]:
+    """(size class, SME, micro or small) of a company supported in `year`: by the figures of
+    the latest accounting year before it, the oldest when none is (2003/361/EC annex art. 4)."""
+    chosen = company.figures[0]
+    for row in company.figures:  # oldest first
+        if row[0] <= year - 1:
+            chosen = row
+    klass = sme.size_class(chosen[1], chosen[2], chosen[3])
+    if klass is sme.SizeClass.LARGE:
+        return klass.value, "not_sme", False
+    return klass.value, "sme", klass in (sme.SizeClass.MICRO, sme.SizeClass.SMALL)
 
 
 @lru_cache(maxsize=4096)
