@@ -22,6 +22,7 @@ from lms.models import AGE_BANDS, GENDERS, Company, CompanyFigures, User
 from lms.reports import Period, Source, statement
 from lms.reports.definitions import Definition, load_definitions
 from lms.signals import collect, get_report_indicators
+from lms.types import as_utc
 
 NOT_STATED = "not_stated"
 NO_COMPANY = "no_company"
@@ -456,8 +457,8 @@ class ReportEngine:
         sizes, startups = splits["size_class"], splits["startup"]
         for company_id, count in computed.people_companies.items():
             size, _sme, startup = classes.get(company_id, no_company)  # type: ignore[arg-type]
-            sizes[size] = sizes.get(size, 0) + count
-            startups[startup] = startups.get(startup, 0) + count
+            _add(sizes, size, count)
+            _add(startups, startup, count)
 
     def _first_facts(self, f):  # noqa: ANN001, ANN202
         """Each person's first fact in the period with its reference (see
@@ -471,9 +472,9 @@ class ReportEngine:
         for cid, first in (computed.companies or {}).items():
             months[month_of(first)] += 1
             size, is_sme, startup = classes[cid]
-            sizes[size] = sizes.get(size, 0) + 1
-            smes[is_sme] = smes.get(is_sme, 0) + 1
-            startups[startup] = startups.get(startup, 0) + 1
+            _add(sizes, size, 1)
+            _add(smes, is_sme, 1)
+            _add(startups, startup, 1)
 
     def _distinct(self, computed, measure, months, splits) -> None:  # noqa: ANN001
         position = 0 if measure == "courses" else 1
@@ -679,7 +680,7 @@ def _run(query: Any, parameters: dict[str, Any] | None = None) -> Any:
 
 
 def _dialect() -> str:
-    """The database's dialect name: the report's SQL differs on SQLite in one place."""
+    """The database's dialect name: how the report's SQL finds first facts depends on it."""
     return db.session.get_bind().dialect.name
 
 
@@ -777,7 +778,7 @@ class _SetResult:
         """One grouped row: (tag, k1, k2, s1, s2, month, at, n, amount)."""
         _tag, k1, k2, s1, s2, month, at, n, amount = row
         if at is not None:
-            at = statement.utc(at)
+            at = as_utc(at)
         if part == statement.DETAIL:
             self.detail.append((k1, k2, s1, s2, month, at, n, amount))
         elif part == statement.PEOPLE:

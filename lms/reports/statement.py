@@ -27,7 +27,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -66,7 +66,7 @@ PARTS = 8
 _INT, _TEXT, _FLOAT, _AT = Integer(), String(), Float(), UTCDateTime()
 #: The result's `at` column: the database's own timestamp type, so reading the rows runs no
 #: Python per row (UTCDateTime's conversion, about a tenth of the report on PostgreSQL); the
-#: few rows that carry a timestamp are made aware UTC by `utc`.
+#: few rows that carry a timestamp are made aware UTC by `lms.types.as_utc`.
 _AT_READ = DateTime(timezone=True)
 _WIDE = literal_column(str(10**17), _INT)
 
@@ -198,13 +198,6 @@ def _row(
     ]
 
 
-def utc(value: datetime) -> datetime:
-    """A timestamp of the statement's result as aware UTC (what UTCDateTime would return)."""
-    if value.tzinfo is UTC:
-        return value
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
 def first_facts(facts: Any, name: str, dialect: str, extra: Sequence[str] = ()) -> Any:
     """Each person's first fact as a subquery `name` (person_id, company_id, at and the
     `extra` fact columns), one row per person; ties at the same instant go to the known
@@ -220,9 +213,9 @@ def first_facts(facts: Any, name: str, dialect: str, extra: Sequence[str] = ()) 
       company NULLS LAST``. Same sort as ``row_number()``, but the planner estimates one row
       per person where it estimates "rn = 1" as 0.5% of the facts; with that misestimate it
       joined the people to `user` by one index probe each, about 15% of the whole report."""
-    person = unordered(facts.c.person_id)
     others = [facts.c.company_id, facts.c.at, *(facts.c[column] for column in extra)]
     if dialect == "sqlite":
+        person = unordered(facts.c.person_id)
         # The company as 18 digits (10**17 + id: same width for any id below 9 * 10**17, so
         # the text orders as the number), a missing company as "~", after every digit.
         tie = func.coalesce(_WIDE + facts.c.company_id, literal_column("'~'", _TEXT))
