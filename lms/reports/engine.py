@@ -10,11 +10,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy.sql import Select
 
 from lms import sme
 from lms.extensions import db
@@ -259,21 +260,10 @@ class ReportEngine:
         in one query."""
         if self._companies is None:
             companies: dict[int, _Company] = {}
-            query = (
-                select(
-                    Company.id,
-                    Company.registered_on,
-                    Company.is_listed,
-                    CompanyFigures.reference_year,
-                    CompanyFigures.headcount,
-                    CompanyFigures.turnover_eur,
-                    CompanyFigures.balance_sheet_eur,
-                )
-                .outerjoin(CompanyFigures, CompanyFigures.company_id == Company.id)
-                .order_by(Company.id, CompanyFigures.reference_year)
-            )
             current: _Company | None = None
-            for cid, registered, listed, year, headcount, turnover, balance in _run(query).all():
+            for cid, registered, listed, year, headcount, turnover, balance in _run(
+                _company_query()
+            ).all():
                 if current is None or current.id != cid:
                     current = companies[cid] = _Company(cid, registered, bool(listed))
                 if year is not None:
@@ -288,23 +278,10 @@ class ReportEngine:
             return NO_COMPANY, UNKNOWN, NO_COMPANY
         known = self._classes.get((company_id, at))
         if known is None:
-            known = self._classes[(company_id, at)] = self._classify(company_id, at)
+            company = self._load_companies().get(company_id)
+            on = at.astimezone(self._zone).date()
+            known = self._classes[(company_id, at)] = _classify(company, on, self._startup_months)
         return known
-
-    def _classify(self, company_id: int, at: datetime) -> tuple[str, str, str]:
-        company = self._load_companies().get(company_id)
-        if company is None or not company.figures:
-            return UNKNOWN, UNKNOWN, "not_startup"
-        on = at.astimezone(self._zone).date()
-        of_year = company.by_year.get(on.year)
-        if of_year is None:
-            of_year = company.by_year[on.year] = _classify_year(company, on.year)
-        size, is_sme, may_be_startup = of_year
-        if may_be_startup:
-            window = company.startup_window(*self._startup_months)
-            if window is not None and window[0] <= on <= window[1]:
-                return size, is_sme, "startup"
-        return size, is_sme, "not_startup"
 
     def company_first(self, definition: Definition) -> dict[int, tuple[datetime, int]]:
         """company id -> (first qualifying fact, number of unique people) in the period, for
@@ -340,7 +317,11 @@ class ReportEngine:
             firsts = {
                 cid: first for cid, (first, _people) in self.company_first(definition).items()
             }
-        return {cid: self.classify(cid, first) for cid, first in firsts.items()}
+        companies, zone, months = self._load_companies(), self._zone, self._startup_months
+        return {
+            cid: _classify(companies.get(cid), first.astimezone(zone).date(), months)
+            for cid, first in firsts.items()
+        }
 
     # --- indicators --------------------------------------------------------------------
 
@@ -455,10 +436,14 @@ class ReportEngine:
         no_company = (NO_COMPANY, UNKNOWN, NO_COMPANY)
         classes = self.company_classes(definition)
         sizes, startups = splits["size_class"], splits["startup"]
+        without = sum(computed.people_months) - sum(computed.people_companies.values())
         for company_id, count in computed.people_companies.items():
-            size, _sme, startup = classes.get(company_id, no_company)  # type: ignore[arg-type]
+            size, _sme, startup = classes.get(company_id, no_company)
             _add(sizes, size, count)
             _add(startups, startup, count)
+        if without:
+            _add(sizes, NO_COMPANY, without)
+            _add(startups, NO_COMPANY, without)
 
     def _first_facts(self, f):  # noqa: ANN001, ANN202
         """Each person's first fact in the period with its reference (see
@@ -721,6 +706,54 @@ class _Company:
         return self._startup  # type: ignore[return-value]
 
 
+@cache
+def _company_query() -> Select:
+    """The company data classification needs (built once: building a statement and its cache
+    key costs a fifth of running it)."""
+    return (
+        select(
+            Company.id,
+            Company.registered_on,
+            Company.is_listed,
+            CompanyFigures.reference_year,
+            CompanyFigures.headcount,
+            CompanyFigures.turnover_eur,
+            CompanyFigures.balance_sheet_eur,
+        )
+        .outerjoin(CompanyFigures, CompanyFigures.company_id == Company.id)
+        .order_by(Company.id, CompanyFigures.reference_year)
+    )
+
+
+_UNCLASSIFIED = (UNKNOWN, UNKNOWN, "not_startup")
+#: size class -> (its value, SME or not, whether it may be a start-up: micro or small).
+_CLASS_FACTS = {
+    klass: (
+        klass.value,
+        "sme" if sme.is_sme(klass) else "not_sme",
+        klass in (sme.SizeClass.MICRO, sme.SizeClass.SMALL),
+    )
+    for klass in sme.SizeClass
+}
+
+
+def _classify(
+    company: _Company | None, on: date, startup_months: tuple[int, int]
+) -> tuple[str, str, str]:
+    """(size class, SME, start-up) of a company supported on the local day `on`."""
+    if company is None or not company.figures:
+        return _UNCLASSIFIED
+    of_year = company.by_year.get(on.year)
+    if of_year is None:
+        of_year = company.by_year[on.year] = _classify_year(company, on.year)
+    size, is_sme, may_be_startup = of_year
+    if may_be_startup:
+        window = company.startup_window(*startup_months)
+        if window is not None and window[0] <= on <= window[1]:
+            return size, is_sme, "startup"
+    return size, is_sme, "not_startup"
+
+
 def _classify_year(company: _Company, year: int) -> tuple[str, str, bool]:
     """(size class, SME, micro or small) of a company supported in `year`: by the figures of
     the latest accounting year before it, the oldest when none is (2003/361/EC annex art. 4)."""
@@ -728,10 +761,7 @@ def _classify_year(company: _Company, year: int) -> tuple[str, str, bool]:
     for row in company.figures:  # oldest first
         if row[0] <= year - 1:
             chosen = row
-    klass = sme.size_class(chosen[1], chosen[2], chosen[3])
-    if klass is sme.SizeClass.LARGE:
-        return klass.value, "not_sme", False
-    return klass.value, "sme", klass in (sme.SizeClass.MICRO, sme.SizeClass.SMALL)
+    return _CLASS_FACTS[sme.size_class(chosen[1], chosen[2], chosen[3])]
 
 
 @lru_cache(maxsize=4096)
@@ -768,7 +798,8 @@ class _SetResult:
         self.anonymous_months = [0] * months
         self.genders: dict[str | None, int] = {}
         self.ages: dict[str | None, int] = {}
-        self.people_companies: dict[int | None, int] = {}
+        #: company id -> people whose first fact was with it (people without one: the rest).
+        self.people_companies: dict[int, int] = {}
         #: company id -> its first fact in the period (None: not asked for).
         self.companies: dict[int, datetime] | None = {} if companies else None
         #: (course, event, topic, delivery mode, month, first fact, facts, hours)

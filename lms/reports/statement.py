@@ -312,13 +312,15 @@ def build(shape: Shape) -> Select:
                     ).group_by(*keys)
                 )
         if fact_set.people:
-            # Each company's first fact and the people whose first fact was with it (NULL: no
-            # company), in one grouping: people are rows flagged 1, facts rows flagged 0.
+            # Each company's first fact and the people whose first fact was with it, in one
+            # grouping: people are rows flagged 1, facts rows flagged 0. People without a
+            # company are left out (the engine counts them as all people less those with one):
+            # grouping them all under NULL costs as much as grouping them by company.
             persons = select(
                 first.c.company_id.label("company_id"),
                 cast(null(), _AT).label("at"),
                 literal_column("1", _INT).label("person"),
-            )
+            ).where(first.c.company_id.is_not(None))
             company_facts = select(
                 facts.c.company_id,
                 type_coerce(facts.c.at, _AT).label("at"),

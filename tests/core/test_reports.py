@@ -172,6 +172,18 @@ def test_participants_completed_counts_each_person_once(report_data) -> None:  #
     assert dict(result.months) == {"2025-04": 2, "2025-05": 0, "2025-06": 1}
 
 
+def test_people_without_a_company_are_split_as_no_company(report_data) -> None:  # noqa: ANN001
+    """The size class and start-up splits still add up to the total when some people have no
+    company (the report counts them as everyone less those with one)."""
+    complete(report_data["galia"], report_data["y"], utc(2025, 5, 10, 9))
+    db.session.commit()
+    result = figures()["participants_completed"]
+    assert result.value == 4
+    assert result.splits["size_class"] == {"micro": 1, "small": 2, "no_company": 1}
+    assert result.splits["startup"] == {"startup": 1, "not_startup": 2, "no_company": 1}
+    assert figures()["enterprises_supported"].value == 3
+
+
 def test_a_tie_at_the_same_instant_goes_to_the_known_company_then_the_smaller_id(
     report_data, create_user
 ) -> None:  # noqa: ANN001
