@@ -5,7 +5,7 @@ one cached aggregate SQL statement (`lms.reports.statement`; the interface is in
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -275,7 +275,7 @@ class ReportEngine:
         """(size class, SME, start-up) of a company when it was supported at `at`: from the
         figures of the latest accounting year before that year (2003/361/EC annex art. 4)."""
         if company_id is None:
-            return NO_COMPANY, UNKNOWN, NO_COMPANY
+            return _NO_COMPANY_CLASS
         known = self._classes.get((company_id, at))
         if known is None:
             company = self._load_companies().get(company_id)
@@ -433,17 +433,18 @@ class ReportEngine:
             bucket = splits[name]
             for value, count in values.items():
                 _add(bucket, value or NOT_STATED, count)
-        no_company = (NO_COMPANY, UNKNOWN, NO_COMPANY)
+        # People per classification first (a handful of values), then the splits.
         classes = self.company_classes(definition)
-        sizes, startups = splits["size_class"], splits["startup"]
-        without = sum(computed.people_months) - sum(computed.people_companies.values())
+        weights: Counter[tuple[str, str, str]] = Counter()
         for company_id, count in computed.people_companies.items():
-            size, _sme, startup = classes.get(company_id, no_company)
+            weights[classes.get(company_id, _NO_COMPANY_CLASS)] += count
+        without = sum(computed.people_months) - sum(computed.people_companies.values())
+        if without:
+            weights[_NO_COMPANY_CLASS] += without
+        sizes, startups = splits["size_class"], splits["startup"]
+        for (size, _sme, startup), count in weights.items():
             _add(sizes, size, count)
             _add(startups, startup, count)
-        if without:
-            _add(sizes, NO_COMPANY, without)
-            _add(startups, NO_COMPANY, without)
 
     def _first_facts(self, f):  # noqa: ANN001, ANN202
         """Each person's first fact in the period with its reference (see
@@ -453,13 +454,13 @@ class ReportEngine:
     def _companies_measure(self, definition, computed, months, splits) -> None:  # noqa: ANN001
         classes = self.company_classes(definition)
         sizes, smes, startups = splits["size_class"], splits["sme"], splits["startup"]
-        month_of = self.month_of
-        for cid, first in (computed.companies or {}).items():
-            months[month_of(first)] += 1
-            size, is_sme, startup = classes[cid]
-            _add(sizes, size, 1)
-            _add(smes, is_sme, 1)
-            _add(startups, startup, 1)
+        companies = computed.companies or {}
+        for index, count in Counter(map(self.month_of, companies.values())).items():
+            months[index] += count
+        for (size, is_sme, startup), count in Counter(map(classes.__getitem__, companies)).items():
+            _add(sizes, size, count)
+            _add(smes, is_sme, count)
+            _add(startups, startup, count)
 
     def _distinct(self, computed, measure, months, splits) -> None:  # noqa: ANN001
         position = 0 if measure == "courses" else 1
@@ -726,6 +727,7 @@ def _company_query() -> Select:
 
 
 _UNCLASSIFIED = (UNKNOWN, UNKNOWN, "not_startup")
+_NO_COMPANY_CLASS = (NO_COMPANY, UNKNOWN, NO_COMPANY)
 #: size class -> (its value, SME or not, whether it may be a start-up: micro or small).
 _CLASS_FACTS = {
     klass: (
