@@ -106,7 +106,12 @@ def build_config(instance_path: str, overrides: dict[str, Any] | None = None) ->
             "connect_args", {"timeout": config["SQLITE_BUSY_TIMEOUT"]}
         )
     else:
-        config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+        options = config["SQLALCHEMY_ENGINE_OPTIONS"]
+        options.setdefault("pool_pre_ping", True)
+        # psycopg's automatic preparation is lost at every ROLLBACK, which ends most requests,
+        # and it then sends DEALLOCATE ALL, which would drop the statement the grant report
+        # prepares itself (lms.reports.statement.run); so it is off.
+        options.setdefault("connect_args", {}).setdefault("prepare_threshold", None)
     config.setdefault("BABEL_DEFAULT_LOCALE", config["DEFAULT_LANGUAGE"])
     return config
 

@@ -379,7 +379,7 @@ class ReportEngine:
                 shape, self.period.start, self.period.end, self._month_bounds
             )
             ordered = [results[key] for key in keys]
-            for row in _run(statement.statement(shape), params).all():
+            for row in statement.run(db.session.connection(), shape, params):
                 index, part = divmod(row[0], statement.PARTS)
                 ordered[index].add(part, row)
         self._results = results

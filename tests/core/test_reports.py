@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, literal, select
+from sqlalchemy import func, literal, literal_column, select, text
 
 from certificates.models import Certificate
 from courses.models import Enrolment
@@ -406,3 +406,110 @@ def test_report_needs_few_statements(report_data) -> None:  # noqa: ANN001
         compute_report(q2())
     # Definitions, companies, then one UNION ALL statement for every figure and split.
     assert len(statements) <= 4, "\n".join(statements)
+
+
+@pytest.fixture
+def postgres_report_app(fresh_postgres_url):  # noqa: ANN001, ANN201
+    """An app on a fresh PostgreSQL database with two completions in Q2 2025."""
+    from courses import services as course_services
+    from lms import services
+    from tests.conftest import make_app
+
+    app = make_app(fresh_postgres_url)
+    with app.app_context():
+        db.create_all()
+        company = services.create_company(
+            services.CompanyData(name="Delta Ltd.", uic="121212121"),
+            services.FiguresData(reference_year=2024, headcount=4),
+        )
+        owner = services.create_user(
+            services.UserData(
+                email="owner@example.org", name="Owner", password="x" * 12, roles=("trainer",)
+            )
+        )
+        course = course_services.create_course(
+            course_services.CourseData(
+                slug="pg", title="PG", topic="circular-economy", language="en", summary="S."
+            ),
+            owners=[owner],
+        )
+        for n, gender in enumerate(("female", "male")):
+            person = services.create_user(
+                services.UserData(
+                    email=f"p{n}@example.org",
+                    name=f"P{n}",
+                    password="x" * 12,
+                    roles=("learner",),
+                    gender=gender,
+                ),
+                company=company,
+            )
+            complete(person, course, utc(2025, 4, 10 + n, 9), company=company)
+        db.session.commit()
+        yield app
+        db.session.remove()
+
+
+def _prepared_names() -> list[str]:
+    return list(
+        db.session.scalars(
+            select(literal_column("name"))
+            .select_from(text("pg_prepared_statements"))
+            .where(literal_column("name").like("lms_report_%"))
+        )
+    )
+
+
+def test_on_postgresql_the_report_is_prepared_once_and_outlives_the_rollback(
+    postgres_report_app,
+) -> None:  # noqa: ANN001
+    """The second report of a period only executes the statement the first one prepared on
+    the connection, though the request in between ended with a rollback; figures are the
+    same."""
+    from tests.support.measure import counted_statements
+
+    with counted_statements() as first:
+        before = {i.key: i.value for i in compute_report(q2()).indicators}
+    db.session.rollback()
+    with counted_statements() as second:
+        after = {i.key: i.value for i in compute_report(q2()).indicators}
+    assert before == after
+    assert before["participants_completed"] == 2
+    assert any(s.startswith("PREPARE lms_report_") for s in first)
+    assert not any(s.startswith("PREPARE") for s in second)
+    assert sum(s.startswith("EXECUTE lms_report_") for s in second) == 1
+    assert len(_prepared_names()) == 1
+
+
+def test_on_postgresql_a_connection_keeps_a_bounded_number_of_report_statements(
+    postgres_report_app,
+) -> None:  # noqa: ANN001
+    from lms.reports.statement import PREPARED_PER_CONNECTION
+
+    months = [make_period(date(2025, m, 1), date(2025, m, 28)) for m in range(1, 13)]
+    for period in months:
+        compute_report(period)
+        db.session.rollback()
+    names = _prepared_names()
+    assert len(names) == PREPARED_PER_CONNECTION
+    assert set(names) == set(db.session.connection().info["lms_report_prepared"])
+    assert {i.key: i.value for i in compute_report(make_period(*Q2)).indicators}[
+        "participants_completed"
+    ] == 2
+
+
+def test_on_postgresql_with_the_drivers_own_preparation_the_report_prepares_nothing(
+    postgres_report_app,
+) -> None:  # noqa: ANN001
+    """psycopg's automatic preparation ends in DEALLOCATE ALL after a rollback; with it on,
+    the report runs its statement unprepared rather than lose track of what is prepared."""
+    from tests.support.measure import counted_statements
+
+    prepared = {i.key: i.value for i in compute_report(q2()).indicators}
+    db.session.rollback()
+    driver = db.session.connection().connection.driver_connection
+    driver.prepare_threshold = 5
+    with counted_statements() as statements:
+        plain = {i.key: i.value for i in compute_report(q2()).indicators}
+    assert plain == prepared
+    assert not any(s.startswith(("PREPARE", "EXECUTE")) for s in statements)
