@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cache
 
 from sqlalchemy import select
+from sqlalchemy.sql import Select
 
 from lms.extensions import db
 from lms.reports.models import IndicatorDefinition
@@ -116,11 +118,16 @@ def from_row(row: IndicatorDefinition) -> Definition:
     )
 
 
+@cache
+def _saved_query() -> Select:
+    table = IndicatorDefinition.__table__
+    return select(table).order_by(table.c.position, table.c.id)
+
+
 def load_definitions(include_disabled: bool = False) -> list[Definition]:
     """The saved definitions in order, or the defaults while none are saved (read with a
-    plain Core query: every report starts with it, ORM objects are not needed)."""
-    table = IndicatorDefinition.__table__
-    rows = db.session.execute(select(table).order_by(table.c.position, table.c.id)).all()
+    plain Core query built once: every report starts with it, ORM objects are not needed)."""
+    rows = db.session.execute(_saved_query()).all()
     definitions = [from_row(r) for r in rows] if rows else list(DEFAULTS)  # type: ignore[arg-type]
     return [d for d in definitions if include_disabled or d.enabled]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -378,10 +378,11 @@ class ReportEngine:
             params = statement.parameters(
                 shape, self.period.start, self.period.end, self._month_bounds
             )
-            ordered = [results[key] for key in keys]
+            readers: dict[int, Callable[[Sequence[Any]], None]] = {}
+            for index, key in enumerate(keys):
+                readers.update(results[key].readers(index * statement.PARTS))
             for row in statement.run(db.session.connection(), shape, params):
-                index, part = divmod(row[0], statement.PARTS)
-                ordered[index].add(part, row)
+                readers[row[0]](row)
         self._results = results
         return results
 
@@ -807,24 +808,36 @@ class _SetResult:
         #: (course, event, topic, delivery mode, month, first fact, facts, hours)
         self.detail: list[tuple] = []
 
-    def add(self, part: int, row: Sequence[Any]) -> None:
-        """One grouped row: (tag, k1, k2, s1, s2, month, at, n, amount)."""
-        _tag, k1, k2, s1, s2, month, at, n, amount = row
+    def readers(self, base: int) -> dict[int, Callable[[Sequence[Any]], None]]:
+        """What reads each kind of row of this set, by its tag (`base` + the kind). Rows are
+        (tag, k1, k2, s1, s2, month, at, n, amount); see `lms.reports.statement`."""
+        return {
+            base + statement.PEOPLE: self._read_people,
+            base + statement.ANONYMOUS: self._read_anonymous,
+            base + statement.COMPANY_FIRST: self._read_company,
+            base + statement.DETAIL: self._read_detail,
+        }
+
+    def _read_people(self, row: Sequence[Any]) -> None:
+        _tag, _k1, _k2, gender, age_band, month, _at, n, _amount = row
+        self.people_months[month] += n
+        self.genders[gender] = self.genders.get(gender, 0) + n
+        self.ages[age_band] = self.ages.get(age_band, 0) + n
+
+    def _read_anonymous(self, row: Sequence[Any]) -> None:
+        self.anonymous_months[row[5]] += row[7]
+
+    def _read_company(self, row: Sequence[Any]) -> None:
+        _tag, company_id, _k2, _s1, _s2, _month, at, n, _amount = row
         if at is not None:
-            at = as_utc(at)
-        if part == statement.DETAIL:
-            self.detail.append((k1, k2, s1, s2, month, at, n, amount))
-        elif part == statement.PEOPLE:
-            self.people_months[month] += n
-            self.genders[s1] = self.genders.get(s1, 0) + n
-            self.ages[s2] = self.ages.get(s2, 0) + n
-        elif part == statement.COMPANY_FIRST:
-            if at is not None:
-                self.companies[k1] = at  # type: ignore[index]
-            if n:
-                self.people_companies[k1] = n
-        elif part == statement.ANONYMOUS:
-            self.anonymous_months[month] += n
+            self.companies[company_id] = as_utc(at)  # type: ignore[index]
+        if n:
+            self.people_companies[company_id] = n
+
+    def _read_detail(self, row: Sequence[Any]) -> None:
+        _tag, course, event, topic, mode, month, at, n, amount = row
+        at = None if at is None else as_utc(at)
+        self.detail.append((course, event, topic, mode, month, at, n, amount))
 
 
 def _hidden_user_condition() -> ColumnElement:
