@@ -391,8 +391,9 @@ def parameters(
 _CACHE: OrderedDict[Any, Any] = OrderedDict()
 _CACHE_SIZE = 64
 _LOCK = threading.Lock()
-#: PostgreSQL: statements the report keeps prepared on one connection (least recent dropped).
-PREPARED_PER_CONNECTION = 8
+#: PostgreSQL: statements the report keeps prepared on one connection (least recent dropped);
+#: each holds about 1.4 MB of the server process's memory with its plan (bench data set).
+PREPARED_PER_CONNECTION = 3
 _PREPARED_KEY = "lms_report_prepared"
 
 
