@@ -278,10 +278,13 @@ class ReportEngine:
             return _NO_COMPANY_CLASS
         known = self._classes.get((company_id, at))
         if known is None:
-            company = self._load_companies().get(company_id)
-            on = at.astimezone(self._zone).date()
-            known = self._classes[(company_id, at)] = _classify(company, on, self._startup_months)
+            known = self._classes[(company_id, at)] = self._class_at(company_id, at)
         return known
+
+    def _class_at(self, company_id: int, at: datetime) -> tuple[str, str, str]:
+        """`classify` without its cache: the company's class on the local day of `at`."""
+        company = self._load_companies().get(company_id)
+        return _classify(company, at.astimezone(self._zone).date(), self._startup_months)
 
     def company_first(self, definition: Definition) -> dict[int, tuple[datetime, int]]:
         """company id -> (first qualifying fact, number of unique people) in the period, for
@@ -317,11 +320,7 @@ class ReportEngine:
             firsts = {
                 cid: first for cid, (first, _people) in self.company_first(definition).items()
             }
-        companies, zone, months = self._load_companies(), self._zone, self._startup_months
-        return {
-            cid: _classify(companies.get(cid), first.astimezone(zone).date(), months)
-            for cid, first in firsts.items()
-        }
+        return {cid: self._class_at(cid, first) for cid, first in firsts.items()}
 
     # --- indicators --------------------------------------------------------------------
 

@@ -481,4 +481,4 @@ def _text(shape: Shape, values: dict[str, Any], dialect: Any) -> str:
         written = _cached(("typed", shape), typed).params(values)
         return str(written.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
-    return _cached(("text", shape, tuple(sorted(values.items())), dialect.name), write)
+    return _cached(("text", shape, tuple(sorted(values.items()))), write)
